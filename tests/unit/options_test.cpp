@@ -1,0 +1,68 @@
+// INI files plus command-line overrides: the command line wins, mistakes are named.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "seqrec/core/error.h"
+#include "seqrec/core/options.h"
+
+namespace seqrec {
+namespace {
+
+namespace fs = std::filesystem;
+
+po::options_description train_like_options() {
+  po::options_description d("test options");
+  d.add_options()
+      ("data.path", po::value<std::string>()->default_value("data/synthetic"), "data set")
+      ("train.lr", po::value<double>()->default_value(1e-3), "learning rate")
+      ("train.epochs", po::value<int64_t>()->default_value(10), "epochs");
+  return d;
+}
+
+fs::path write_ini(const std::string& text) {
+  const fs::path path = fs::temp_directory_path() / ("seqrec-options-" + std::to_string(getpid()) + ".ini");
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string error_of(const std::vector<std::string>& args) {
+  po::options_description d = train_like_options();
+  try {
+    parse_options({"seqrec test", &d, ""}, args);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(OptionsTest, DefaultsFileAndCommandLineInOrderOfPrecedence) {
+  const fs::path ini = write_ini("[train]\nlr = 0.01\nepochs = 3\n[data]\npath = beauty\n");
+  po::options_description d = train_like_options();
+  const ParsedOptions parsed =
+      parse_options({"seqrec test", &d, ""}, {"--config", ini.string(), "--train.epochs", "7"});
+  fs::remove(ini);
+  EXPECT_DOUBLE_EQ(parsed.values["train.lr"].as<double>(), 0.01);     // file over default
+  EXPECT_EQ(parsed.values["train.epochs"].as<int64_t>(), 7);          // command line over file
+  EXPECT_EQ(parsed.values["data.path"].as<std::string>(), "beauty");
+
+  const std::string ini_text = render_config(d, parsed.values);
+  EXPECT_NE(ini_text.find("[train]\nlr = 0.01\nepochs = 7\n"), std::string::npos) << ini_text;
+  EXPECT_NE(ini_text.find("[data]\npath = beauty\n"), std::string::npos) << ini_text;
+}
+
+TEST(OptionsTest, MistakesNameTheOptionOrFile) {
+  EXPECT_NE(error_of({"--train.lrr", "1"}).find("train.lrr"), std::string::npos);
+  EXPECT_NE(error_of({"--train.epochs", "many"}).find("train.epochs"), std::string::npos);
+  EXPECT_NE(error_of({"--config", "/nonexistent.ini"}).find("/nonexistent.ini"), std::string::npos);
+  const fs::path ini = write_ini("[train]\nbogus = 1\n");
+  const std::string message = error_of({"--config", ini.string()});
+  fs::remove(ini);
+  EXPECT_NE(message.find("train.bogus"), std::string::npos) << message;
+  EXPECT_NE(message.find(ini.string()), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace seqrec
