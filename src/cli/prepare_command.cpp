@@ -5,6 +5,7 @@
 #include "command.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/parse.h"
+#include "seqrec/data/delimited_text.h"
 #include "seqrec/data/prepare.h"
 
 namespace seqrec::cli {
@@ -16,7 +17,7 @@ void describe(po::options_description& o) {
   // clang-format off
   o.add_options()
       ("input", po::value<strings>()->default_value({}, ""),
-       "interaction log file; repeat for several files of the same format (read in order)")
+       "interaction log file; several (same format, read in order): repeat it or separate with ','")
       ("output", po::value<std::string>()->default_value(""), "data set directory to create")
       ("overwrite", po::bool_switch(), "replace an existing output directory")
       ("format", po::value<std::string>()->default_value("auto"),
@@ -105,7 +106,10 @@ SideTableOptions side_table_option(const po::variables_map& values, const std::s
 
 PrepareOptions prepare_options(const po::variables_map& values) {
   PrepareOptions o;
-  for (const auto& input : values["input"].as<std::vector<std::string>>()) o.inputs.emplace_back(input);
+  // "a,b" as well as repeated --input, so that --print-config output reads back.
+  for (const auto& value : values["input"].as<std::vector<std::string>>()) {
+    for (const auto& input : split_list(value)) o.inputs.emplace_back(input);
+  }
   o.output = values["output"].as<std::string>();
   o.overwrite = values["overwrite"].as<bool>();
 

@@ -11,11 +11,6 @@ namespace seqrec {
 
 namespace {
 
-bool looks_like_integer(std::string_view text) {
-  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Canonical decimal text of a raw id, so "007" and "7" are one item; nullopt unless a
 // non-negative 64-bit integer.
 std::optional<std::string> parse_raw_id(const std::string& text) {
@@ -183,7 +178,7 @@ LogFormat detect_log_format(const std::filesystem::path& path) {
       std::string spaced = line;
       std::replace_if(spaced.begin(), spaced.end(), [](char c) { return c == ',' || c == ';'; }, ' ');
       const std::vector<std::string> tokens = split_whitespace(spaced);
-      if (!std::all_of(tokens.begin(), tokens.end(), [](const std::string& t) { return looks_like_integer(t); })) {
+      if (!std::all_of(tokens.begin(), tokens.end(), [](const std::string& t) { return parse_double(t).has_value(); })) {
         return LogFormat::Delimited;
       }
       first = false;

@@ -8,12 +8,30 @@
 
 namespace seqrec {
 
+namespace {
+
+// Every column but the key, by its RecBole type: float -> continuous, token_seq and
+// float_seq -> multi-valued, anything else categorical.
+ColumnSelection all_columns(const Header& header, int64_t key_index) {
+  ColumnSelection all;
+  for (size_t i = 0; i < header.names.size(); ++i) {
+    if (static_cast<int64_t>(i) == key_index) continue;
+    const std::string& type = header.types[i];
+    (type == "float" ? all.continuous : type == "token_seq" || type == "float_seq" ? all.multi_valued : all.categorical)
+        .push_back(header.names[i]);
+  }
+  return all;
+}
+
+}  // namespace
+
 SideTable read_side_table(const SideTableOptions& options, BadRowPolicy policy) {
   const std::string file = options.path.string();
   LineReader lines(options.path);
   const Header header = read_header(lines);
   const int64_t key_index = require_column(header, options.key_column, "key column", file);
-  const std::vector<SelectedColumn> selected = select_columns(header, options.columns, file);
+  const ColumnSelection wanted = options.columns.empty() ? all_columns(header, key_index) : options.columns;
+  const std::vector<SelectedColumn> selected = select_columns(header, wanted, file);
 
   SideTable table;
   table.source = file;

@@ -94,6 +94,8 @@ TEST(LogReader, DetectsFormatsByContent) {
   EXPECT_EQ(detect_log_format(dir.write("b", "1 2\n1 3\n\n2 2\n")), LogFormat::SasrecPairs);
   EXPECT_EQ(detect_log_format(dir.write("c", "1 2\n2 3 4 5\n")), LogFormat::UserSequence);
   EXPECT_EQ(detect_log_format(dir.write("d", "1\t2\n")), LogFormat::SasrecPairs);
+  // Numbers only: no header, whatever the rest (the reader then rejects "3.5" as an id).
+  EXPECT_EQ(detect_log_format(dir.write("f", "1\t2\t3.5\n")), LogFormat::UserSequence);
   EXPECT_THROW(detect_log_format(dir.write("e", "\n\n")), UserError);
 }
 

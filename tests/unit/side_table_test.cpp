@@ -32,6 +32,21 @@ TEST(SideTable, ReadsSelectedColumnsByKey) {
   EXPECT_EQ(table.columns[1].numbers, (std::vector<double>{1995, 1995}));
 }
 
+TEST(SideTable, WithoutColumnOptionsTakesEveryColumnByItsType) {
+  TempDir dir;
+  SideTableOptions options;
+  options.path = dir.write("users.user", "age:float\tuser_id:token\tgender\tlangs:token_seq\n30\tu1\tF\ten de\n");
+  options.key_column = "user_id";
+  const SideTable table = read_side_table(options, BadRowPolicy::Error);
+  ASSERT_EQ(table.columns.size(), 3u);
+  EXPECT_EQ(table.columns[0].name, "gender");
+  EXPECT_EQ(table.columns[0].kind, RawKind::Categorical);
+  EXPECT_EQ(table.columns[1].name, "age");
+  EXPECT_EQ(table.columns[1].kind, RawKind::Continuous);
+  EXPECT_EQ(table.columns[2].name, "langs");
+  EXPECT_EQ(table.columns[2].lists, (std::vector<strings>{{"en", "de"}}));
+}
+
 TEST(SideTable, DuplicateKeysNameBothLines) {
   TempDir dir;
   SideTableOptions options;

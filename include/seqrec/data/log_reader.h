@@ -24,8 +24,8 @@ enum class LogFormat { Auto, Delimited, SasrecPairs, UserSequence };
 LogFormat parse_log_format(const std::string& name);  // auto|delimited|sasrec|user-sequence
 const char* to_string(LogFormat format);
 
-// By content: a first line with a non-integer field is a header (delimited); else every
-// line holding exactly two fields means sasrec pairs; else user-sequence.
+// By content: a first line with a field that is not a number is a header (delimited);
+// else every line holding exactly two fields means sasrec pairs; else user-sequence.
 LogFormat detect_log_format(const std::filesystem::path& path);
 
 struct LogReadOptions {

@@ -13,7 +13,9 @@ namespace seqrec {
 struct SideTableOptions {
   std::filesystem::path path;  // a delimited file with a header
   std::string key_column;      // the item or user id column
-  ColumnSelection columns;     // the features to take from it
+  ColumnSelection columns;     // the features to take from it; empty: every column but
+                               // the key, typed by its RecBole type (float: continuous,
+                               // token_seq, float_seq: multi-valued, else categorical)
 };
 
 // A key listed twice is an error naming both lines.
