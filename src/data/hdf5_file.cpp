@@ -50,7 +50,12 @@ Handle slab_space(const Handle& dataset, int64_t begin, int64_t end, hsize_t wid
 
 File File::create(const std::string& path) {
   quiet_errors();
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The 1.10 file format checksums its metadata, chunk indexes included, so damage
+  // anywhere in the file is detected rather than read as wrong data (1.8's chunk B-tree
+  // is unchecked: a flipped pointer silently serves another chunk). h5py reads it.
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
   if (id < 0) fail("cannot create HDF5 file '", path, "'");
   return File(Handle(id, H5Fclose), path);
 }
