@@ -115,24 +115,29 @@ EncodedFeature encode_categorical(const std::string& name, const RawValues& raw,
   return feature;
 }
 
+// Two passes (mean, then squared deviations): timestamps have a large mean and a
+// comparatively small spread, which a one-pass sum of squares would lose.
 FeatureStats train_stats(const std::vector<double>& numbers, const std::vector<int64_t>& train_rows) {
   FeatureStats stats;
-  double sum = 0, sum_squares = 0;
-  int64_t n = 0;
   stats.min = std::numeric_limits<double>::infinity();
   stats.max = -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  int64_t n = 0;
   for (int64_t r : train_rows) {
     const double x = numbers[r];
     if (std::isnan(x)) continue;
     sum += x;
-    sum_squares += x * x;
     stats.min = std::min(stats.min, x);
     stats.max = std::max(stats.max, x);
     ++n;
   }
   if (n == 0) return FeatureStats{};
   stats.mean = sum / n;
-  stats.stddev = std::sqrt(std::max(0.0, sum_squares / n - stats.mean * stats.mean));
+  double squares = 0;
+  for (int64_t r : train_rows) {
+    if (!std::isnan(numbers[r])) squares += (numbers[r] - stats.mean) * (numbers[r] - stats.mean);
+  }
+  stats.stddev = std::sqrt(squares / n);
   return stats;
 }
 

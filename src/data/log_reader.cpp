@@ -1,6 +1,7 @@
 #include "seqrec/data/log_reader.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 
 #include "seqrec/core/error.h"
@@ -21,6 +22,14 @@ std::optional<std::string> parse_raw_id(const std::string& text) {
 
 std::string bad_id(const char* what, const std::string& text) {
   return str_cat(what, " id '", text, "' is not a non-negative 64-bit integer");
+}
+
+// The first of the given field indices (-1: column not used) whose field is empty, or -1.
+int64_t first_empty(const std::vector<std::string>& fields, std::initializer_list<int64_t> indices) {
+  for (int64_t index : indices) {
+    if (index >= 0 && fields[index].empty()) return index;
+  }
+  return -1;
 }
 
 void read_delimited(const std::filesystem::path& path, const LogReadOptions& options, BadRows& bad_rows,
@@ -60,10 +69,9 @@ void read_delimited(const std::filesystem::path& path, const LogReadOptions& opt
                                              "), found ", fields.size()));
       continue;
     }
-    auto empty_field = [&](int64_t index) { return index >= 0 && fields[index].empty(); };
-    if (empty_field(item_index) || empty_field(session_index) || empty_field(user_index)) {
-      const int64_t index = empty_field(item_index) ? item_index : empty_field(session_index) ? session_index : user_index;
-      bad_rows.report(lines.where(), str_cat("empty value in column '", header.names[index], "'"));
+    const int64_t empty = first_empty(fields, {item_index, session_index, user_index});
+    if (empty >= 0) {
+      bad_rows.report(lines.where(), str_cat("empty value in column '", header.names[empty], "'"));
       continue;
     }
     double time = 0;
@@ -208,14 +216,17 @@ RawEvents read_event_log(const std::vector<std::filesystem::path>& paths, const 
   RawEvents events;
   BadRows bad_rows(options.bad_rows);
   for (const auto& path : paths) {
-    const int64_t before = events.size();
+    const int64_t events_before = events.size();
+    const int64_t skipped_before = bad_rows.skipped();
     switch (format) {
       case LogFormat::Delimited: read_delimited(path, options, bad_rows, events); break;
       case LogFormat::SasrecPairs: read_sasrec_pairs(path, bad_rows, events); break;
       case LogFormat::UserSequence: read_user_sequences(path, bad_rows, events); break;
       case LogFormat::Auto: break;
     }
-    if (events.size() == before && bad_rows.skipped() == 0) fail(path.string(), ": file has no events");
+    if (events.size() == events_before && bad_rows.skipped() == skipped_before) {
+      fail(path.string(), ": file has no events");
+    }
   }
   if (events.size() == 0) fail(paths.front().string(), ": no events left after skipping bad rows");
   events.skipped_rows = bad_rows.skipped();

@@ -26,7 +26,10 @@ struct Inputs {
 Inputs read_inputs(const PrepareOptions& options) {
   Inputs inputs;
   if (options.synthetic) {
-    if (!options.inputs.empty()) fail("--synthetic generates its own log; leave out --input");
+    if (!options.inputs.empty() || !options.item_table.path.empty() || !options.user_table.path.empty() ||
+        !options.item_attributes.empty()) {
+      fail("--synthetic generates its own log; leave out --input and the side tables");
+    }
     SyntheticLog log = generate_synthetic(options.synthetic_options);
     inputs.events = std::move(log.events);
     inputs.item_tables.push_back(std::move(log.items));

@@ -69,6 +69,17 @@ TEST(PrepareBadInput, EmptyFile) {
   expect_rejected({"header-only.csv", "user,item_id\n", {"--user-col", "user"}, {"header-only.csv", "no events"}});
 }
 
+TEST(PrepareBadInput, MissingInputFile) {
+  TempDir dir;
+  const test::ProcessResult result = test::run_seqrec(
+      {"prepare", "--input", (dir / "nowhere.tsv").string(), "--output", (dir / "out").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_NE(result.err.find("cannot open input file '" + (dir / "nowhere.tsv").string() + "'"), std::string::npos)
+      << result.err;
+  EXPECT_EQ(dir.listing(), "");
+}
+
 TEST(PrepareBadInput, UnknownFormat) {
   expect_rejected({"log.txt", "1 2\n", {"--format", "parquet"}, {"--format", "parquet"}});
   // Not numbers, so a header, but without a delimiter: no format fits.
