@@ -1,8 +1,11 @@
 // gtest main for tests that run on every rank under mpirun.
 //
-// Only rank 0 prints. A test that fails on any rank fails on all of them, so rank 0's
-// report and every rank's exit code tell the truth about the whole run.
+// Rank 0 prints gtest's report; the other ranks print only their own failures, tagged.
+// A test that fails on any rank fails on all of them, so rank 0's report and every
+// rank's exit code tell the truth about the whole run.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -27,10 +30,17 @@ class FailOnAnyRank : public testing::EmptyTestEventListener {
   // Runs before the result printer's OnTestEnd (end events go to listeners in reverse
   // order), while failures still count against the test.
   void OnTestEnd(const testing::TestInfo& test) override {
+    int size = 0;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
     const int failed_here = test.result()->Failed() ? 1 : 0;
-    int failed_anywhere = 0;
-    MPI_Allreduce(&failed_here, &failed_anywhere, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    if (failed_anywhere && !failed_here) ADD_FAILURE() << "failed on another rank";
+    std::vector<int> failed(size);
+    MPI_Allgather(&failed_here, 1, MPI_INT, failed.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    if (failed_here) return;
+    std::string ranks;
+    for (int r = 0; r < size; ++r) {
+      if (failed[r]) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+    }
+    if (!ranks.empty()) ADD_FAILURE() << "failed on rank " << ranks;
   }
 };
 
