@@ -1,11 +1,11 @@
 #include "support/process.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fcntl.h>
 #include <stdexcept>
 
 #include "support/temp_dir.h"
