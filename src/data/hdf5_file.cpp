@@ -55,7 +55,10 @@ File File::create(const std::string& path) {
   // is unchecked: a flipped pointer silently serves another chunk). h5py reads it.
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+  // No creation times in object headers: the same data gives the same bytes (and CRC).
+  Handle creation(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_obj_track_times(creation.get(), false);
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get());
   if (id < 0) fail("cannot create HDF5 file '", path, "'");
   return File(Handle(id, H5Fclose), path);
 }
@@ -75,7 +78,9 @@ bool File::exists(const std::string& object) const {
 }
 
 void File::create_group(const std::string& name) {
-  Handle group(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle props(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  H5Pset_obj_track_times(props.get(), false);
+  Handle group(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, props.get(), H5P_DEFAULT), H5Gclose);
   if (!group.valid()) fail("'", path_, "': cannot create group '", name, "'");
 }
 
@@ -88,6 +93,7 @@ void File::create_dataset(const std::string& name, int64_t width, const ChunkedL
   Handle space(H5Screate_simple(rank, dims, max_dims), H5Sclose);
   Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(props.get(), rank, chunk);
+  H5Pset_obj_track_times(props.get(), false);
   H5Pset_fletcher32(props.get());
   if (layout.compression_level > 0) {
     H5Pset_shuffle(props.get());

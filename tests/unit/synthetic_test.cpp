@@ -104,7 +104,8 @@ TEST(Synthetic, PreparesDeterministically) {
     const test::ProcessResult result = prepare_synthetic(dir / name, seed);
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
-  for (const char* file : {"sessions.tsv", "schema.json", "vocab/item_id.tsv", "vocab/category.tsv"}) {
+  // manifest.json holds every shard's CRC-32: equal manifests mean byte-identical shards.
+  for (const char* file : {"sessions.tsv", "schema.json", "manifest.json", "vocab/item_id.tsv", "vocab/category.tsv"}) {
     EXPECT_EQ(test::read_file(dir / "a" / file), test::read_file(dir / "b" / file)) << file;
   }
   EXPECT_NE(test::read_file(dir / "a" / "vocab/item_id.tsv"), test::read_file(dir / "c" / "vocab/item_id.tsv"));
