@@ -1,10 +1,10 @@
 // Throughput and memory of the streaming loader.
 //
-//   bench_loader [--data DIR] [--sessions N] [--epochs E]
+//   bench_loader [--data DIR] [--sessions N] [--shards S] [--epochs E]
 //
 // Without --data it writes a synthetic data set of N sessions (default 200000, about 20
-// events each, an item-side category and a context feature) under the temporary
-// directory and removes it afterwards. Then it streams E epochs of the training split
+// events each, an item-side category and a context feature) in S shards (default 8)
+// under the temporary directory and removes it afterwards. Then it streams E epochs of the training split
 // for each prefetch setting and global batch size, with max_seq_len 50, and prints
 // sessions/s, interactions/s (events delivered) and the peak resident memory of each run.
 #include <unistd.h>
@@ -51,7 +51,7 @@ FeatureSpec categorical(std::string name, FeatureScope scope, int64_t cardinalit
   return f;
 }
 
-void write_synthetic(const fs::path& dir, int64_t sessions) {
+void write_synthetic(const fs::path& dir, int64_t sessions, int shards) {
   constexpr int64_t kItems = 100000;
   constexpr int64_t kCategories = 500;
   constexpr int64_t kCountries = 50;
@@ -80,7 +80,7 @@ void write_synthetic(const fs::path& dir, int64_t sessions) {
     block.offsets.push_back(block.offsets.back() + length);
   }
   DatasetWriter writer(dir, schema);
-  writer.write_split(kSplitTrain, block, 8);
+  writer.write_split(kSplitTrain, block, shards);
   writer.finish("{}");
 }
 
@@ -131,13 +131,15 @@ int main(int argc, char** argv) {
   fs::path data;
   int64_t sessions = 200000;
   int64_t epochs = 1;
+  int shards = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--data") data = argv[i + 1];
     else if (flag == "--sessions") sessions = std::atoll(argv[i + 1]);
+    else if (flag == "--shards") shards = std::atoi(argv[i + 1]);
     else if (flag == "--epochs") epochs = std::atoll(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: %s [--data DIR] [--sessions N] [--epochs E]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--data DIR] [--sessions N] [--shards S] [--epochs E]\n", argv[0]);
       return 2;
     }
   }
@@ -149,7 +151,7 @@ int main(int argc, char** argv) {
   if (synthetic) {
     data = fs::temp_directory_path() / ("seqrec-bench-loader-" + std::to_string(getpid()));
     const auto start = std::chrono::steady_clock::now();
-    write_synthetic(data, sessions);
+    write_synthetic(data, sessions, shards);
     std::printf("wrote %lld synthetic sessions to %s in %.1f s\n", static_cast<long long>(sessions),
                 data.c_str(), seconds_since(start));
   }

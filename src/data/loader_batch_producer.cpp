@@ -4,8 +4,16 @@
 
 namespace seqrec {
 
+namespace {
+
+// Shard files a loader keeps open. Reopening costs far less than reading a block, while
+// each open file holds HDF5 chunk caches of up to 1 MiB per dataset.
+constexpr int64_t kMaxOpenShards = 8;
+
+}  // namespace
+
 BatchProducer::BatchProducer(const Dataset& dataset, const LoaderOptions& options, const LoaderState& start)
-    : dataset_(dataset), options_(options), readers_(dataset, options.split) {
+    : dataset_(dataset), options_(options), readers_(dataset, options.split, kMaxOpenShards) {
   empty_ = SessionBlock::empty(dataset_.schema(), readers_.has_targets());
   for (const ShardEntry& shard : dataset_.shards(options_.split)) {
     shard_sessions_.push_back(shard.sessions);

@@ -1,10 +1,6 @@
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
 #include <numeric>
 #include <optional>
-#include <set>
 
 #include <gtest/gtest.h>
 
@@ -12,11 +8,11 @@
 #include "seqrec/data/loader.h"
 #include "support/batch_checks.h"
 #include "support/random_dataset.h"
+#include "support/temp_dir.h"
 
 namespace seqrec {
 namespace {
 
-namespace fs = std::filesystem;
 using test::session_ids;
 
 // 1000 training sessions in shards of 334, 333, 333 and blocks of 16: blocks of every
@@ -34,13 +30,12 @@ test::RandomDatasetOptions data_options() {
 class LoaderTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("seqrec-loader-test-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    dataset_ = test::write_random_dataset(dir_, data_options());
+    dir_.emplace();
+    dataset_ = test::write_random_dataset(dir_->path(), data_options());
   }
   static void TearDownTestSuite() {
     dataset_.reset();
-    fs::remove_all(dir_);
+    dir_.reset();
   }
 
   static LoaderOptions options() {
@@ -55,11 +50,11 @@ class LoaderTest : public testing::Test {
   }
   static const Dataset& dataset() { return *dataset_; }
 
-  static fs::path dir_;
+  static std::optional<test::TempDir> dir_;
   static std::optional<Dataset> dataset_;
 };
 
-fs::path LoaderTest::dir_;
+std::optional<test::TempDir> LoaderTest::dir_;
 std::optional<Dataset> LoaderTest::dataset_;
 
 std::vector<Batch> one_epoch(Loader& loader) {
