@@ -1,0 +1,72 @@
+// From a batch's features to one vector per event: [B, L, d_model].
+//
+// The item embedding is also the output table of the model (tied weights). Side features
+// (other sequence features, context features broadcast along the session, continuous
+// features) are combined with it by concatenation and a projection, or by element-wise
+// sum. Events the objective hides are replaced whole by a learned [MASK] vector: their
+// item-side features would give the item away. Learned absolute positions are added per
+// slot; padding slots come out as zero.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "seqrec/data/schema.h"
+#include "seqrec/model/feature_encoder.h"
+
+namespace seqrec::model {
+
+struct InputBlockOptions {
+  int64_t d_model = 64;
+  int64_t max_seq_len = 50;
+  double dropout = 0.2;
+  bool use_side_features = true;
+  bool concat = true;                           // false: element-wise sum
+  std::map<std::string, int64_t> feature_dims;  // concat only; see ModelOptions
+  bool scale_by_sqrt_d = false;  // SASRec multiplies the event embedding by sqrt(d_model)
+  bool layer_norm = true;        // SASRec has none before its first block
+  bool mask_embedding = false;   // objectives that hide events need the [MASK] vector
+};
+
+class InputBlockImpl : public torch::nn::Module {
+ public:
+  InputBlockImpl(const Schema& schema, const InputBlockOptions& options);
+
+  // features: a batch's tensors by name; mask [B, L]: real events; hidden [B, L]
+  // (undefined when nothing is hidden): events replaced by [MASK]. -> [B, L, d_model]
+  torch::Tensor forward(const std::map<std::string, torch::Tensor>& features, const torch::Tensor& mask,
+                        const torch::Tensor& hidden = {});
+
+  // [V, d_model], row i the embedding of item id i.
+  const torch::Tensor& item_table() const { return items_->weight; }
+
+ private:
+  struct SideFeature {
+    std::string name;
+    bool context;  // one value per session, broadcast along it
+    FeatureEncoder encoder;
+  };
+
+  torch::Tensor embed_events(const std::map<std::string, torch::Tensor>& features, int64_t length);
+
+  InputBlockOptions options_;
+  std::string item_name_;
+  torch::nn::Embedding items_{nullptr};
+  std::vector<SideFeature> side_features_;
+  torch::nn::Linear combine_{nullptr};  // concat with side features only
+  torch::Tensor mask_embedding_;
+  torch::nn::Embedding positions_{nullptr};
+  torch::nn::LayerNorm norm_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(InputBlock);
+
+// The features that enter the model besides the item: every sequence and context
+// feature except the item itself and event times.
+std::vector<FeatureSpec> side_features(const Schema& schema);
+
+}  // namespace seqrec::model

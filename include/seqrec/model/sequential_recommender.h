@@ -1,0 +1,36 @@
+// The recommender every body and objective share: input block -> body -> scores against
+// the tied item table, trained under the objective's masking with an item loss.
+#pragma once
+
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "seqrec/model/input_block.h"
+#include "seqrec/model/item_loss.h"
+#include "seqrec/model/masking.h"
+#include "seqrec/model/recommender.h"
+#include "seqrec/model/sequence_body.h"
+
+namespace seqrec::model {
+
+class SequentialRecommenderImpl : public RecommenderImpl {
+ public:
+  SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body, std::unique_ptr<Masking> masking,
+                            std::shared_ptr<ItemLossImpl> loss);
+
+  LossOutput training_loss(const Batch& batch) override;
+  torch::Tensor next_item_scores(const Batch& batch) override;
+
+  // The body's output at every slot of a masked batch: [B, L, d_model].
+  torch::Tensor encode(const MaskedBatch& masked);
+  const Masking& masking() const { return *masking_; }
+
+ private:
+  InputBlock input_{nullptr};
+  std::shared_ptr<SequenceBodyImpl> body_;
+  std::unique_ptr<Masking> masking_;
+  std::shared_ptr<ItemLossImpl> loss_;
+};
+
+}  // namespace seqrec::model

@@ -1,0 +1,43 @@
+#include "seqrec/model/attention.h"
+
+#include <cmath>
+#include <limits>
+
+namespace seqrec::model {
+
+torch::Tensor attention_mask(const torch::Tensor& mask, bool causal) {
+  const int64_t length = mask.size(1);
+  const torch::Tensor itself = torch::eye(length, mask.options());
+  torch::Tensor allowed = mask.unsqueeze(1).unsqueeze(1) | itself;  // [B, 1, L(query), L(key)]
+  if (causal) allowed = allowed & torch::ones({length, length}, mask.options()).tril();
+  return allowed;
+}
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
+    : heads_(heads), dropout_(dropout) {
+  query_ = register_module("query", torch::nn::Linear(d_model, d_model));
+  key_ = register_module("key", torch::nn::Linear(d_model, d_model));
+  value_ = register_module("value", torch::nn::Linear(d_model, d_model));
+  output_ = register_module("output", torch::nn::Linear(d_model, d_model));
+}
+
+torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
+  return x.view({x.size(0), x.size(1), heads_, -1}).transpose(1, 2);
+}
+
+// softmax(Q K^T / sqrt(d_head)) V with dropout on the attention weights. This is where a
+// LibTorch 2.x build can call torch::scaled_dot_product_attention (same mask convention:
+// true = attend) behind #if TORCH_VERSION_MAJOR >= 2.
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, const torch::Tensor& key_value_input,
+                                              const torch::Tensor& allowed) {
+  const torch::Tensor q = split_heads(query_(query_input));
+  const torch::Tensor k = split_heads(key_(key_value_input));
+  const torch::Tensor v = split_heads(value_(key_value_input));
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
+  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  const torch::Tensor weights = torch::dropout(torch::softmax(scores, -1), dropout_, is_training());
+  const torch::Tensor heads = torch::matmul(weights, v).transpose(1, 2).contiguous();
+  return output_(heads.view({heads.size(0), heads.size(1), -1}));
+}
+
+}  // namespace seqrec::model

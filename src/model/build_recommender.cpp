@@ -1,0 +1,128 @@
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "seqrec/core/error.h"
+#include "seqrec/model/recommender.h"
+#include "seqrec/model/sasrec_body.h"
+#include "seqrec/model/sequential_recommender.h"
+#include "seqrec/model/transformer_body.h"
+
+namespace seqrec::model {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
+void check_choice(const std::string& option, const std::string& value, const std::vector<std::string>& valid) {
+  for (const std::string& v : valid) {
+    if (v == value) return;
+  }
+  fail("model.", option, ": unknown value '", value, "' (valid: ", joined(valid), ")");
+}
+
+void check_options(const ModelOptions& o, const Schema& schema) {
+  check_choice("body", o.body, {"sasrec", "transformer"});
+  check_choice("masking", o.masking, {"clm", "mlm"});
+  check_choice("loss", o.loss, {"ce", "sampled", "bce"});
+  check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum"});
+  check_choice("norm", o.norm, {"pre", "post"});
+  check_choice("activation", o.activation, {"gelu", "relu"});
+  if (o.body == "sasrec" && o.masking != "clm") {
+    fail("model.masking: body 'sasrec' is causal and cannot train '", o.masking, "' (valid for sasrec: clm)");
+  }
+  if (o.d_model < 1 || o.layers < 1 || o.heads < 1) {
+    fail("model.d_model, model.layers and model.heads must be at least 1 (got ", o.d_model, ", ", o.layers, ", ",
+         o.heads, ")");
+  }
+  if (o.d_model % o.heads != 0) {
+    fail("model.d_model (", o.d_model, ") must be a multiple of model.heads (", o.heads, ")");
+  }
+  if (o.d_ff < 0) fail("model.d_ff must be 0 (the body's default) or more (got ", o.d_ff, ")");
+  if (o.dropout < 0 || o.dropout >= 1) fail("model.dropout must lie in [0, 1) (got ", o.dropout, ")");
+  if (o.max_seq_len < 1) fail("max_seq_len must be at least 1 (got ", o.max_seq_len, ")");
+  if (o.loss == "sampled" && o.negatives < 1) fail("model.negatives must be at least 1 (got ", o.negatives, ")");
+  if (o.masking == "mlm" && (o.mlm_probability <= 0 || o.mlm_probability > 1)) {
+    fail("model.mlm_probability must lie in (0, 1] (got ", o.mlm_probability, ")");
+  }
+  if (o.label_smoothing < 0 || o.label_smoothing >= 1) {
+    fail("model.label_smoothing must lie in [0, 1) (got ", o.label_smoothing, ")");
+  }
+  if (o.label_smoothing > 0 && o.loss != "ce") {
+    fail("model.label_smoothing applies to loss 'ce' only (loss is '", o.loss, "')");
+  }
+  for (const auto& [name, dim] : o.feature_dims) {
+    const FeatureSpec* f = schema.find(name);
+    if (f == nullptr || f->has_tag(kTagItemId) || f->has_tag(kTagTime)) {
+      std::vector<std::string> names;
+      for (const FeatureSpec& side : side_features(schema)) names.push_back(side.name);
+      fail("model.feature_dims: '", name, "' is not a side feature of the data set (side features: ", joined(names),
+           ")");
+    }
+    if (dim < 1) fail("model.feature_dims: '", name, "' needs a size of at least 1 (got ", dim, ")");
+  }
+  if (schema.item().cardinality <= kFirstRealId) {
+    fail("feature '", schema.item().name, "' has no real items (cardinality ", schema.item().cardinality, ")");
+  }
+}
+
+std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o) {
+  if (o.body == "sasrec") {
+    SasrecOptions sasrec;
+    sasrec.d_model = o.d_model;
+    sasrec.layers = o.layers;
+    sasrec.heads = o.heads;
+    sasrec.d_ff = o.d_ff > 0 ? o.d_ff : o.d_model;
+    sasrec.dropout = o.dropout;
+    return std::make_shared<SasrecBodyImpl>(sasrec);
+  }
+  TransformerOptions transformer;
+  transformer.d_model = o.d_model;
+  transformer.layers = o.layers;
+  transformer.heads = o.heads;
+  transformer.d_ff = o.d_ff > 0 ? o.d_ff : 4 * o.d_model;
+  transformer.dropout = o.dropout;
+  transformer.norm_first = o.norm == "pre";
+  transformer.activation = o.activation == "gelu" ? Activation::Gelu : Activation::Relu;
+  transformer.causal = o.masking == "clm";
+  return std::make_shared<TransformerBodyImpl>(transformer);
+}
+
+std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& schema) {
+  if (o.loss == "ce") return std::make_shared<FullSoftmaxLossImpl>(o.label_smoothing);
+  const torch::Tensor distribution = uniform_item_distribution(schema.item().cardinality);
+  if (o.loss == "sampled") return std::make_shared<SampledSoftmaxLossImpl>(distribution, o.negatives);
+  return std::make_shared<BinaryCrossEntropyLossImpl>(distribution);
+}
+
+}  // namespace
+
+Recommender build_recommender(const ModelOptions& o, const Schema& schema) {
+  check_options(o, schema);
+  InputBlockOptions input;
+  input.d_model = o.d_model;
+  input.max_seq_len = o.max_seq_len;
+  input.dropout = o.dropout;
+  input.use_side_features = o.use_side_features;
+  input.concat = o.aggregation == "concat";
+  input.feature_dims = o.feature_dims;
+  input.scale_by_sqrt_d = o.body == "sasrec";
+  input.layer_norm = o.body != "sasrec";
+  input.mask_embedding = o.masking == "mlm";
+
+  std::unique_ptr<Masking> masking;
+  if (o.masking == "clm") {
+    masking = std::make_unique<CausalMasking>(schema);
+  } else {
+    masking = std::make_unique<MaskedItemMasking>(schema, o.mlm_probability);
+  }
+  std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
+      InputBlock(schema, input), build_body(o), std::move(masking), build_loss(o, schema));
+  return Recommender(std::move(model));
+}
+
+}  // namespace seqrec::model

@@ -1,0 +1,95 @@
+#include "seqrec/model/input_block.h"
+
+#include <cmath>
+
+#include "seqrec/core/error.h"
+
+namespace seqrec::model {
+
+namespace {
+
+// Small enough that the tied output starts near a uniform softmax (loss ~ log V).
+constexpr double kEmbeddingInitStd = 0.02;
+// A projected scalar is rank one whatever its width; a few dimensions give the concat
+// projection room for its bias.
+constexpr int64_t kContinuousDim = 8;
+
+// Width of a side feature's vector before the concatenation is projected to d_model.
+int64_t concat_dim(const FeatureSpec& f, const InputBlockOptions& options) {
+  const auto named = options.feature_dims.find(f.name);
+  if (named != options.feature_dims.end()) return named->second;
+  if (f.kind == FeatureKind::Categorical) return default_embedding_dim(f.cardinality, options.d_model);
+  return kContinuousDim;
+}
+
+}  // namespace
+
+std::vector<FeatureSpec> side_features(const Schema& schema) {
+  std::vector<FeatureSpec> side;
+  for (const FeatureSpec& f : schema.features()) {
+    if (!f.has_tag(kTagItemId) && !f.has_tag(kTagTime)) side.push_back(f);
+  }
+  return side;
+}
+
+InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& options)
+    : options_(options), item_name_(schema.item().name) {
+  const int64_t d = options.d_model;
+  items_ = register_module("items", torch::nn::Embedding(torch::nn::EmbeddingOptions(schema.item().cardinality, d)
+                                                             .padding_idx(kPaddingId)));
+
+  if (options.use_side_features) {
+    int64_t concat_width = d;
+    for (const FeatureSpec& f : side_features(schema)) {
+      const int64_t dim = options.concat ? concat_dim(f, options) : d;
+      const std::string module_name = "side_feature_" + std::to_string(side_features_.size());
+      side_features_.push_back(
+          {f.name, f.scope == FeatureScope::Context, register_module(module_name, FeatureEncoder(f, dim))});
+      concat_width += dim;
+    }
+    if (options.concat && !side_features_.empty()) {
+      combine_ = register_module("combine", torch::nn::Linear(concat_width, d));
+    }
+  }
+  if (options.mask_embedding) {
+    mask_embedding_ = register_parameter("mask_embedding", torch::randn({d}) * kEmbeddingInitStd);
+  }
+  positions_ = register_module("positions", torch::nn::Embedding(options.max_seq_len, d));
+  if (options.layer_norm) norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+
+  torch::NoGradGuard no_grad;
+  items_->weight.normal_(0, kEmbeddingInitStd);
+  items_->weight[kPaddingId].zero_();
+  positions_->weight.normal_(0, kEmbeddingInitStd);
+}
+
+torch::Tensor InputBlockImpl::embed_events(const std::map<std::string, torch::Tensor>& features, int64_t length) {
+  torch::Tensor items = items_(features.at(item_name_));
+  if (side_features_.empty()) return items;
+  std::vector<torch::Tensor> parts{items};
+  for (SideFeature& side : side_features_) {
+    torch::Tensor part = side.encoder(features.at(side.name));
+    if (side.context) part = part.unsqueeze(1).expand({-1, length, -1});
+    parts.push_back(part);
+  }
+  if (options_.concat) return combine_(torch::cat(parts, -1));
+  return torch::stack(parts).sum(0);
+}
+
+torch::Tensor InputBlockImpl::forward(const std::map<std::string, torch::Tensor>& features, const torch::Tensor& mask,
+                                      const torch::Tensor& hidden) {
+  const int64_t length = mask.size(1);
+  if (length > options_.max_seq_len) {
+    fail("batch of ", length, " events per session is longer than the model's max_seq_len (", options_.max_seq_len,
+         ")");
+  }
+  torch::Tensor x = embed_events(features, length);
+  if (hidden.defined()) x = torch::where(hidden.unsqueeze(-1), mask_embedding_, x);
+  if (options_.scale_by_sqrt_d) x = x * std::sqrt(static_cast<double>(options_.d_model));
+  x = x + positions_->weight.slice(0, 0, length);
+  if (options_.layer_norm) x = norm_(x);
+  return dropout_(x) * mask.unsqueeze(-1);
+}
+
+}  // namespace seqrec::model

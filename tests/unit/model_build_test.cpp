@@ -1,0 +1,70 @@
+#include <gtest/gtest.h>
+
+#include "seqrec/core/error.h"
+#include "seqrec/model/recommender.h"
+#include "support/model_batches.h"
+
+namespace seqrec::model {
+namespace {
+
+using test::model_test_schema;
+using test::small_model_options;
+
+std::string build_error(const ModelOptions& options) {
+  try {
+    build_recommender(options, model_test_schema(30));
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModelBuild, SasrecTrainsOnlyCausally) {
+  const std::string message = build_error(small_model_options("sasrec", "mlm", "ce"));
+  EXPECT_NE(message.find("model.masking"), std::string::npos) << message;
+  EXPECT_NE(message.find("valid for sasrec: clm"), std::string::npos) << message;
+}
+
+TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
+  EXPECT_NE(build_error(small_model_options("gru", "clm", "ce")).find("model.body: unknown value 'gru' (valid: sasrec, "
+                                                                      "transformer)"),
+            std::string::npos);
+  EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm)"), std::string::npos);
+  EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce)"),
+            std::string::npos);
+}
+
+TEST(ModelBuild, RejectsInconsistentSizes) {
+  ModelOptions options = small_model_options("transformer", "clm", "ce");
+  options.heads = 3;
+  EXPECT_NE(build_error(options).find("multiple of model.heads"), std::string::npos);
+
+  options = small_model_options("sasrec", "clm", "bce");
+  options.label_smoothing = 0.1;
+  EXPECT_NE(build_error(options).find("loss 'ce' only"), std::string::npos);
+
+  options = small_model_options("sasrec", "clm", "ce");
+  options.feature_dims = {{"time", 4}};
+  EXPECT_NE(build_error(options).find("side features: genres, price, age, income"), std::string::npos);
+}
+
+TEST(ModelBuild, ItemsOnlyModelsHoldNoSideFeatureParameters) {
+  ModelOptions options = small_model_options("sasrec", "clm", "ce");
+  options.use_side_features = false;
+  for (const auto& parameter : build_recommender(options, model_test_schema(30))->named_parameters()) {
+    EXPECT_EQ(parameter.key().find("side_feature"), std::string::npos) << parameter.key();
+    EXPECT_EQ(parameter.key().find("combine"), std::string::npos) << parameter.key();
+  }
+}
+
+TEST(ModelBuild, FeatureDimsSetTheConcatenatedSizes) {
+  ModelOptions options = small_model_options("sasrec", "clm", "ce");
+  options.feature_dims = {{"genres", 3}};
+  auto parameters = build_recommender(options, model_test_schema(30))->named_parameters();
+  EXPECT_EQ(parameters["input.side_feature_0.embedding.weight"].sizes(), (std::vector<int64_t>{7, 3}));
+  // item 32 + genres 3 + price 8 + age round(6 * 6^0.25) = 9 + income 8
+  EXPECT_EQ(parameters["input.combine.weight"].sizes(), (std::vector<int64_t>{32, 60}));
+}
+
+}  // namespace
+}  // namespace seqrec::model
