@@ -77,6 +77,19 @@ TEST_P(ModelBodyTest, OverfitsTwentySessions) {
   EXPECT_LT(last, GetParam().overfit_below) << "first step's loss " << first;
 }
 
+TEST(ModelLossOutput, CountsTheLabelledPositions) {
+  torch::manual_seed(12);
+  Recommender model = build_recommender(small_model_options("sasrec", "clm", "ce"), model_test_schema(kItems));
+  EXPECT_EQ(model->training_loss(model_test_batch({{5, 6, 7}, {8}, {2, 3}}, 8)).labels, 2 + 0 + 1);
+
+  // Nothing to predict, yet backward runs, as every rank of a step must.
+  const LossOutput none = model->training_loss(model_test_batch({{5}, {8}}, 8));
+  EXPECT_EQ(none.labels, 0);
+  EXPECT_EQ(none.loss.item<double>(), 0);
+  none.loss.backward();
+  EXPECT_TRUE(model->named_parameters()["input.items.weight"].grad().defined());
+}
+
 INSTANTIATE_TEST_SUITE_P(Model, ModelBodyTest,
                          ::testing::Values(Config{"sasrec", "clm", "ce", "pre", 0.05},
                                            Config{"sasrec", "clm", "bce", "pre", 0.5},
