@@ -20,5 +20,6 @@ struct Command {
 
 Command prepare_command();
 Command inspect_command();
+Command train_command();
 
 }  // namespace seqrec::cli

@@ -20,7 +20,7 @@ std::vector<Command> all_commands() {
   return {
       seqrec::cli::prepare_command(),
       seqrec::cli::inspect_command(),
-      not_implemented("train", "train a model on a prepared data set"),
+      seqrec::cli::train_command(),
       not_implemented("evaluate", "rank the full catalog for a data split and report metrics"),
       not_implemented("recommend", "write top-k items for given sessions"),
       not_implemented("export", "consolidate a checkpoint into one HDF5 model file"),

@@ -63,6 +63,9 @@ Loader::Loader(const Dataset& dataset, LoaderOptions options) : impl_(std::make_
   const int64_t sessions = s.dataset.num_sessions(s.options.split);
   s.batches_per_epoch = (sessions + s.options.global_batch_size - 1) / s.options.global_batch_size;
   s.state.seed = s.options.seed;
+  s.state.global_batch_size = s.options.global_batch_size;
+  s.state.streams = s.options.streams;
+  s.state.shuffle = s.options.shuffle;
 }
 
 Loader::~Loader() = default;
@@ -99,6 +102,13 @@ void Loader::restore(const LoaderState& state) {
   if (state.epoch < 0 || state.step < 0 || state.step > s.batches_per_epoch) {
     fail("loader state: epoch ", state.epoch, " step ", state.step, " is outside 0..", s.batches_per_epoch,
          " batches per epoch (different data set or global_batch_size?)");
+  }
+  const LoaderState& mine = s.state;
+  if (state.global_batch_size != mine.global_batch_size || state.streams != mine.streams ||
+      state.shuffle != mine.shuffle) {
+    fail("loader state: saved with global_batch_size ", state.global_batch_size, ", streams ", state.streams,
+         ", shuffle ", state.shuffle, " but this run has ", mine.global_batch_size, ", ", mine.streams, ", ",
+         mine.shuffle, ": the data order would differ");
   }
   s.prefetcher.reset();
   s.producer.reset();

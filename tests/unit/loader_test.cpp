@@ -242,6 +242,12 @@ TEST_F(LoaderTest, RestoreRejectsAnotherSeedOrAStepOutsideTheEpoch) {
   expect_user_error_naming([&] { loader.restore({0, 3, 4}); }, "seed");
   expect_user_error_naming([&] { loader.restore({0, loader.batches_per_epoch() + 1, 3}); }, "step");
   expect_user_error_naming([&] { loader.restore({-1, 0, 3}); }, "epoch");
+  LoaderState other_order = loader.state();
+  other_order.global_batch_size += 1;
+  expect_user_error_naming([&] { loader.restore(other_order); }, "global_batch_size");
+  other_order = loader.state();
+  other_order.streams += 1;
+  expect_user_error_naming([&] { loader.restore(other_order); }, "streams");
 }
 
 // Loaders for ranks 0..W-1 of W together yield, per global batch, the sessions of the

@@ -40,12 +40,15 @@ TEST(RankingMetricsTest, TiesCountAgainstTheTarget) {
 TEST(RankingMetricsTest, ExcludedHistoryItemsDropOutButTheTargetStays) {
   // Items 0 and 4 outscore the target 1; 4 is in the history, and so is the target.
   const torch::Tensor scores = torch::tensor({{0.9, 0.5, 0.1, 0.2, 0.8}});
-  RankingMetrics plain({1, 2}), excluding({1, 2});
+  RankingMetrics plain({1, 2}), excluding({1, 2}), padded({1, 2});
   plain.add(scores, torch::tensor({1}));
-  excluding.add(scores, torch::tensor({1}), torch::tensor({{4, 1, 0}}));
+  excluding.add(scores, torch::tensor({1}), torch::tensor({{4, 1}}));
+  // A padded history row excludes id 0, the padding id, which is never a real item.
+  padded.add(scores, torch::tensor({1}), torch::tensor({{4, 1, 0}}));
   EXPECT_DOUBLE_EQ(plain.results().at("mrr"), 1.0 / 3);
-  EXPECT_DOUBLE_EQ(excluding.results().at("mrr"), 0.5);  // item 0 (padding id) is excluded too
+  EXPECT_DOUBLE_EQ(excluding.results().at("mrr"), 0.5);  // only item 0 stays above it
   EXPECT_DOUBLE_EQ(excluding.results().at("hr@2"), 1.0);
+  EXPECT_DOUBLE_EQ(padded.results().at("mrr"), 1.0);
 }
 
 TEST(RankingMetricsTest, SampledProtocolRanksAmongCandidatesOnly) {

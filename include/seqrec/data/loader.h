@@ -40,11 +40,15 @@ struct LoaderOptions {
   int world_size = 1;
 };
 
-// Where a loader stands: the next batch it yields is batch `step` of `epoch`.
+// Where a loader stands: the next batch it yields is batch `step` of `epoch`. The options
+// that define the order come along, so that a state is never continued in another order.
 struct LoaderState {
   int64_t epoch = 0;
   int64_t step = 0;
   uint64_t seed = 0;
+  int64_t global_batch_size = 0;
+  int64_t streams = 0;
+  bool shuffle = true;
 };
 
 class Loader {
@@ -59,7 +63,8 @@ class Loader {
   // loader stands at step 0 of the next epoch.
   std::optional<Batch> next();
   LoaderState state() const;
-  // Continues from a saved state (its seed must match the options' seed).
+  // Continues from a saved state; its seed, global batch size, streams and shuffle must be
+  // this loader's (the rank count may differ).
   void restore(const LoaderState& state);
 
  private:

@@ -1,0 +1,122 @@
+// seqrec train: a model on a prepared data set, validated as it goes, tested at the end.
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "seqrec/core/error.h"
+#include "seqrec/core/log.h"
+#include "seqrec/core/parse.h"
+#include "seqrec/data/dataset.h"
+#include "seqrec/train/trainer.h"
+
+namespace seqrec::cli {
+
+namespace {
+
+struct TrainCommandOptions {
+  std::string data;
+  std::string feature_dims;
+  model::ModelOptions model;
+  train::TrainOptions train;
+};
+
+// One instance per process: Boost binds option values straight into its fields.
+TrainCommandOptions& bound() {
+  static TrainCommandOptions options;
+  return options;
+}
+
+void describe(po::options_description& d) {
+  TrainCommandOptions& o = bound();
+  const model::ModelOptions m;
+  const train::TrainOptions t;
+  d.add_options()
+      ("data.path", po::value(&o.data)->default_value("data/synthetic"), "prepared data set directory")
+      ("data.max_seq_len", po::value(&o.model.max_seq_len)->default_value(m.max_seq_len), "events per session kept (most recent)")
+      ("model.body", po::value(&o.model.body)->default_value(m.body), "sasrec | transformer")
+      ("model.masking", po::value(&o.model.masking)->default_value(m.masking), "clm (causal next item) | mlm (masked items, bidirectional)")
+      ("model.loss", po::value(&o.model.loss)->default_value(m.loss), "ce (full softmax) | sampled (sampled softmax) | bce (one negative, original SASRec)")
+      ("model.d_model", po::value(&o.model.d_model)->default_value(m.d_model), "hidden size")
+      ("model.layers", po::value(&o.model.layers)->default_value(m.layers), "blocks")
+      ("model.heads", po::value(&o.model.heads)->default_value(m.heads), "attention heads")
+      ("model.d_ff", po::value(&o.model.d_ff)->default_value(m.d_ff), "feed-forward size (0: the body's default: d_model for sasrec, 4 x d_model for transformer)")
+      ("model.aggregation", po::value(&o.model.aggregation)->default_value(m.aggregation), "how features combine per event: concat (+ projection) | element-wise-sum")
+      ("model.feature_dims", po::value(&o.feature_dims)->default_value(""), "embedding sizes of side features for concat, e.g. genres=16,age=4 (others inferred from cardinality)")
+      ("model.norm", po::value(&o.model.norm)->default_value(m.norm), "transformer: pre | post layer norm")
+      ("model.activation", po::value(&o.model.activation)->default_value(m.activation), "transformer: gelu | relu")
+      ("model.dropout", po::value(&o.model.dropout)->default_value(m.dropout), "dropout probability")
+      ("model.negatives", po::value(&o.model.negatives)->default_value(m.negatives), "negatives per step for loss=sampled")
+      ("model.mlm_probability", po::value(&o.model.mlm_probability)->default_value(m.mlm_probability), "share of items masked for masking=mlm")
+      ("model.label_smoothing", po::value(&o.model.label_smoothing)->default_value(m.label_smoothing), "label smoothing of the softmax losses")
+      ("model.side_features", po::value(&o.model.use_side_features)->default_value(m.use_side_features), "use the schema's side features (false: item ids only)")
+      ("train.epochs", po::value(&o.train.epochs)->default_value(t.epochs), "passes over the training split")
+      ("train.max_steps", po::value(&o.train.max_steps)->default_value(t.max_steps), "stop after this many steps (0: no limit)")
+      ("train.batch_size", po::value(&o.train.batch_size)->default_value(t.batch_size), "sessions per step")
+      ("train.lr", po::value(&o.train.lr)->default_value(t.lr), "peak learning rate (AdamW)")
+      ("train.weight_decay", po::value(&o.train.weight_decay)->default_value(t.weight_decay), "AdamW weight decay")
+      ("train.schedule", po::value(&o.train.schedule)->default_value(t.schedule), "constant | linear | cosine decay after warm-up")
+      ("train.warmup_steps", po::value(&o.train.warmup_steps)->default_value(t.warmup_steps), "linear warm-up steps")
+      ("train.clip_norm", po::value(&o.train.clip_norm)->default_value(t.clip_norm), "gradient norm clip (0: off)")
+      ("train.eval_every", po::value(&o.train.eval_every)->default_value(t.eval_every), "validate every N steps (0: after each epoch)")
+      ("train.eval_batch_size", po::value(&o.train.eval_batch_size)->default_value(t.eval_batch_size), "sessions per evaluation batch")
+      ("train.monitor", po::value(&o.train.monitor)->default_value(t.monitor), "validation metric for early stopping and the best weights")
+      ("train.patience", po::value(&o.train.patience)->default_value(t.patience), "evaluations without gain before stopping (0: never)")
+      ("train.exclude_history", po::value(&o.train.exclude_history)->default_value(t.exclude_history), "never recommend items already in the session")
+      ("train.log_every", po::value(&o.train.log_every)->default_value(t.log_every), "steps between training-loss lines in metrics.jsonl")
+      ("train.seed", po::value(&o.train.seed)->default_value(t.seed), "seed of data order, initialisation, dropout, masks and negatives")
+      ("train.threads", po::value(&o.train.threads)->default_value(t.threads), "compute threads (0: cores / ranks on the node)")
+      ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.pt and result.json go");
+}
+
+// "genres=16,age=4" -> {genres: 16, age: 4}
+std::map<std::string, int64_t> parse_feature_dims(const std::string& text) {
+  std::map<std::string, int64_t> dims;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const size_t eq = item.find('=');
+    const auto size = eq == std::string::npos ? std::nullopt : parse_int64(item.substr(eq + 1));
+    if (!size || *size < 1) fail("model.feature_dims: '", item, "' is not name=size with a positive size");
+    dims[item.substr(0, eq)] = *size;
+    start = end + 1;
+  }
+  return dims;
+}
+
+void write_result(const std::filesystem::path& path, const train::TrainResult& r) {
+  nlohmann::json j = {{"steps", r.steps}, {"best_step", r.best_step}, {"best_valid", r.best_valid},
+                      {"test", r.test}, {"test_popularity", r.popularity_test}};
+  std::ofstream(path) << j.dump(2) << "\n";
+}
+
+}  // namespace
+
+Command train_command() {
+  Command c;
+  c.name = "train";
+  c.summary = "train a model on a prepared data set, report validation and test metrics";
+  c.describe = describe;
+  c.run = [](const po::variables_map& values) {
+    TrainCommandOptions& o = bound();
+    o.model.feature_dims = parse_feature_dims(o.feature_dims);
+    const Dataset dataset = Dataset::open(o.data);
+    model::Recommender recommender = model::build_recommender(o.model, dataset.schema());
+    std::filesystem::create_directories(o.train.run_dir);
+    po::options_description described;
+    describe(described);
+    std::ofstream(std::filesystem::path(o.train.run_dir) / "config.ini") << render_config(described, values);
+
+    const train::TrainResult result = train::train_model(recommender, dataset, o.train, o.model.max_seq_len);
+    torch::serialize::OutputArchive archive;
+    recommender->save(archive);
+    archive.save_to((std::filesystem::path(o.train.run_dir) / "model.pt").string());
+    write_result(std::filesystem::path(o.train.run_dir) / "result.json", result);
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace seqrec::cli
