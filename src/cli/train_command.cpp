@@ -103,6 +103,8 @@ Command train_command() {
     TrainCommandOptions& o = bound();
     o.model.feature_dims = parse_feature_dims(o.feature_dims);
     const Dataset dataset = Dataset::open(o.data);
+    // Initial weights come from torch's generator too: seed it before the model exists.
+    torch::manual_seed(o.train.seed);
     model::Recommender recommender = model::build_recommender(o.model, dataset.schema());
     std::filesystem::create_directories(o.train.run_dir);
     po::options_description described;

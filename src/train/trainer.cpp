@@ -43,7 +43,6 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   std::filesystem::create_directories(options.run_dir);
   const int threads = threads_per_rank(options.threads);
   configure_threads(threads);
-  torch::manual_seed(options.seed);
 
   LoaderOptions loader_options;
   loader_options.global_batch_size = options.batch_size;

@@ -6,6 +6,10 @@
 // after `patience` evaluations without improvement, and the best weights are scored
 // on the test split next to the most-popular baseline. Everything measured goes to
 // <run_dir>/metrics.jsonl, one JSON object per line.
+//
+// Dropout, masks and negatives draw from torch's global generator, as does the model's
+// initialisation: seed it (torch::manual_seed) before building the model, and a CPU run
+// repeats bit for bit. `seed` here drives the data order.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,86 @@
+// seqrec train end to end through the binary: it learns, it repeats bit for bit, and it
+// reports mistakes in its options.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace seqrec {
+namespace {
+
+using test::run_seqrec;
+using test::TempDir;
+
+class TrainCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    data_ = new TempDir();
+    const auto result = run_seqrec({"prepare", "--synthetic", "--synthetic.users", "600", "--synthetic.items", "150",
+                                    "--output", (*data_ / "synthetic").string()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+  static void TearDownTestSuite() { delete data_; }
+
+  static test::ProcessResult train(const std::filesystem::path& run_dir, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"train", "--data.path", (*data_ / "synthetic").string(), "--train.epochs", "4",
+                                     "--train.batch_size", "64", "--model.d_model", "32", "--train.threads", "1",
+                                     "--train.run_dir", run_dir.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_seqrec(args);
+  }
+
+  static TempDir* data_;
+};
+
+TempDir* TrainCliTest::data_ = nullptr;
+
+TEST_F(TrainCliTest, LearnsMoreThanPopularityAndRepeatsBitForBit) {
+  TempDir runs;
+  for (const char* name : {"a", "b"}) {
+    const auto result = train(runs / name);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+  const auto a = nlohmann::json::parse(test::read_file(runs / "a" / "result.json"));
+  const auto b = nlohmann::json::parse(test::read_file(runs / "b" / "result.json"));
+  EXPECT_EQ(a["test"], b["test"]);  // same seed: identical metrics, to the last bit
+  EXPECT_TRUE(test::read_file(runs / "a" / "model.pt") == test::read_file(runs / "b" / "model.pt"));
+  EXPECT_GT(a["test"]["ndcg@10"].get<double>(), 1.2 * a["test_popularity"]["ndcg@10"].get<double>())
+      << a.dump(2);
+
+  // metrics.jsonl holds a validation line per epoch and the test lines.
+  const std::string log = test::read_file(runs / "a" / "metrics.jsonl");
+  int valid = 0, tests = 0;
+  size_t start = 0;
+  while (start < log.size()) {
+    const size_t end = log.find('\n', start);
+    const auto line = nlohmann::json::parse(log.substr(start, end - start));
+    valid += line["event"] == "valid";
+    tests += line["event"] == "test";
+    start = end + 1;
+  }
+  EXPECT_EQ(valid, 4);
+  EXPECT_EQ(tests, 1);
+  EXPECT_NE(test::read_file(runs / "a" / "config.ini").find("[model]"), std::string::npos);
+}
+
+TEST_F(TrainCliTest, AnotherSeedTrainsAnotherModel) {
+  TempDir runs;
+  ASSERT_EQ(train(runs / "a", {"--train.max_steps", "5"}).exit_code, 0);
+  ASSERT_EQ(train(runs / "b", {"--train.max_steps", "5", "--train.seed", "7"}).exit_code, 0);
+  EXPECT_TRUE(test::read_file(runs / "a" / "model.pt") != test::read_file(runs / "b" / "model.pt"));
+}
+
+TEST_F(TrainCliTest, InvalidModelChoicesAreNamed) {
+  TempDir runs;
+  const auto result = train(runs / "a", {"--model.masking", "mlm"});  // sasrec is causal only
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("model.masking"), std::string::npos) << result.err;
+  const auto missing = run_seqrec({"train", "--data.path", (runs / "nowhere").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace seqrec
