@@ -122,7 +122,9 @@ double seconds_to_resume_mid_epoch(const Dataset& dataset) {
   options.prefetch_batches = 0;
   Loader loader(dataset, options);
   const auto start = std::chrono::steady_clock::now();
-  loader.restore({0, loader.batches_per_epoch() / 2, options.seed});
+  LoaderState mid_epoch = loader.state();
+  mid_epoch.step = loader.batches_per_epoch() / 2;
+  loader.restore(mid_epoch);
   loader.next();
   return seconds_since(start);
 }
