@@ -11,6 +11,7 @@
 #include "seqrec/data/dataset.h"
 #include "seqrec/data/dataset_writer.h"
 #include "seqrec/data/shard.h"
+#include "support/process.h"
 
 namespace seqrec {
 namespace {
@@ -203,6 +204,35 @@ TEST_F(ShardTest, MissingManifestOrShardIsReported) {
   EXPECT_THROW(Dataset::open(dir_), UserError);
   fs::remove(dir_ / "manifest.json");
   EXPECT_THROW(Dataset::open(dir_), UserError);
+}
+
+// Through the binary: a damaged data set is one line naming the file, and exit code 2.
+TEST_F(ShardTest, InspectReportsDamageByFileAndExitsTwo) {
+  write_dataset(dir_);
+  const auto expect_reported = [&](const std::string& file, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"inspect", dir_.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const test::ProcessResult result = test::run_seqrec(args);
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find(file), std::string::npos) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  };
+  ASSERT_EQ(test::run_seqrec({"inspect", dir_.string(), "--verify"}).exit_code, 0);
+
+  // A byte flipped in place keeps the size: only the checksum notices.
+  const fs::path shard = dir_ / "train-00000.h5";
+  const fs::path pristine = dir_ / "pristine.h5";
+  fs::copy_file(shard, pristine);
+  {
+    std::fstream file(shard, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(fs::file_size(shard) / 3));
+    file.put('\x7f');
+  }
+  expect_reported("train-00000.h5", {"--verify"});
+  fs::copy_file(pristine, shard, fs::copy_options::overwrite_existing);
+
+  fs::resize_file(dir_ / "test-00000.h5", 100);  // truncated
+  expect_reported("test-00000.h5", {});
 }
 
 TEST(SchemaTest, JsonRoundTripKeepsFingerprint) {
