@@ -1,0 +1,19 @@
+#include "seqrec/comm/communicator.h"
+
+namespace seqrec::comm {
+
+namespace {
+
+bool agree(Communicator& comm, bool value, ReduceOp op) {
+  const torch::Tensor flag = torch::full({1}, value ? 1 : 0, torch::dtype(torch::kInt32).device(comm.device()));
+  comm.all_reduce(flag, op);
+  return flag.item<int32_t>() != 0;
+}
+
+}  // namespace
+
+bool Communicator::any(bool value) { return agree(*this, value, ReduceOp::Max); }
+
+bool Communicator::all(bool value) { return agree(*this, value, ReduceOp::Min); }
+
+}  // namespace seqrec::comm
