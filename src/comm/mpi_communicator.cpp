@@ -90,7 +90,7 @@ std::vector<int64_t> with_rows(const torch::Tensor& tensor, int64_t rows) {
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(std::chrono::seconds timeout) : timeout_(timeout) {
+MpiCommunicator::MpiCommunicator(std::chrono::seconds timeout, MPI_Comm base) : timeout_(timeout) {
   int initialized = 0;
   int finalized = 0;
   MPI_Initialized(&initialized);
@@ -99,7 +99,7 @@ MpiCommunicator::MpiCommunicator(std::chrono::seconds timeout) : timeout_(timeou
     throw std::logic_error("MpiCommunicator: MPI is not initialized (create an MpiEnvironment first)");
   }
   // A communicator of our own keeps these collectives apart from any other MPI user.
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+  MPI_Comm_dup(base, &comm_);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
   MPI_Comm node = MPI_COMM_NULL;

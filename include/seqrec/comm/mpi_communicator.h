@@ -18,7 +18,9 @@ class MpiCommunicator final : public Communicator {
  public:
   // MPI must be initialized (see MpiEnvironment). A collective not complete after
   // `timeout` aborts the whole job with a line naming it and the rank; zero waits forever.
-  explicit MpiCommunicator(std::chrono::seconds timeout = std::chrono::seconds(0));
+  // The ranks are those of `base` (MPI_COMM_SELF: this process alone, a one-rank job
+  // inside a bigger one, as tests compare N ranks against one).
+  explicit MpiCommunicator(std::chrono::seconds timeout = std::chrono::seconds(0), MPI_Comm base = MPI_COMM_WORLD);
   ~MpiCommunicator() override;
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
