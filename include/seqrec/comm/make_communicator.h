@@ -1,0 +1,26 @@
+// Chooses the communicator back end for a job (--dist.backend).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "seqrec/comm/communicator.h"
+
+namespace seqrec::comm {
+
+// The values of --dist.backend, for option help and messages.
+inline constexpr const char* kBackendChoices = "auto | mpi | nccl";
+
+// True when this build has the NCCL back end (a CUDA LibTorch with NCCL found at
+// configure time); whether a GPU is visible is a separate, run-time question.
+bool built_with_nccl();
+
+// "auto": NCCL if the build has it and a GPU is visible, else MPI. "mpi": MPI on CPU
+// tensors. "nccl": NCCL, a UserError if the build lacks it or no GPU is visible. Anything
+// else is a UserError listing the choices. MPI must be initialized (MpiEnvironment);
+// `timeout` is the collective timeout of either back end (zero waits forever). Every rank
+// must call it with the same arguments; "auto" picks NCCL only if every rank sees a GPU.
+std::shared_ptr<Communicator> make_communicator(const std::string& backend, std::chrono::seconds timeout);
+
+}  // namespace seqrec::comm
