@@ -5,19 +5,29 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "seqrec/comm/make_communicator.h"
+#include "seqrec/comm/mpi_environment.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
 #include "seqrec/core/parse.h"
 #include "seqrec/data/dataset.h"
+#include "seqrec/parallel/sharded_embedding_table.h"
 #include "seqrec/train/trainer.h"
 
 namespace seqrec::cli {
 
 namespace {
 
+struct DistOptions {
+  std::string backend = "auto";
+  int64_t shard_threshold = 100000;
+  int64_t timeout_s = 600;
+};
+
 struct TrainCommandOptions {
   std::string data;
   std::string feature_dims;
+  DistOptions dist;
   model::ModelOptions model;
   train::TrainOptions train;
 };
@@ -32,6 +42,7 @@ void describe(po::options_description& d) {
   TrainCommandOptions& o = bound();
   const model::ModelOptions m;
   const train::TrainOptions t;
+  const DistOptions dist;
   d.add_options()
       ("data.path", po::value(&o.data)->default_value("data/synthetic"), "prepared data set directory")
       ("data.max_seq_len", po::value(&o.model.max_seq_len)->default_value(m.max_seq_len), "events per session kept (most recent)")
@@ -58,7 +69,8 @@ void describe(po::options_description& d) {
       ("train.weight_decay", po::value(&o.train.weight_decay)->default_value(t.weight_decay), "AdamW weight decay")
       ("train.schedule", po::value(&o.train.schedule)->default_value(t.schedule), "constant | linear | cosine decay after warm-up")
       ("train.warmup_steps", po::value(&o.train.warmup_steps)->default_value(t.warmup_steps), "linear warm-up steps")
-      ("train.clip_norm", po::value(&o.train.clip_norm)->default_value(t.clip_norm), "gradient norm clip (0: off)")
+      ("train.clip_norm", po::value(&o.train.clip_norm)->default_value(t.clip_norm), "gradient norm clip over all ranks (0: off)")
+      ("train.sparse_optimizer", po::value(&o.train.sparse_optimizer)->default_value(t.sparse_optimizer), "row-wise optimizer of sharded tables: adam (lazy, AdamW's settings) | adagrad")
       ("train.eval_every", po::value(&o.train.eval_every)->default_value(t.eval_every), "validate every N steps (0: after each epoch)")
       ("train.eval_batch_size", po::value(&o.train.eval_batch_size)->default_value(t.eval_batch_size), "sessions per evaluation batch")
       ("train.monitor", po::value(&o.train.monitor)->default_value(t.monitor), "validation metric for early stopping and the best weights")
@@ -67,7 +79,10 @@ void describe(po::options_description& d) {
       ("train.log_every", po::value(&o.train.log_every)->default_value(t.log_every), "steps between training-loss lines in metrics.jsonl")
       ("train.seed", po::value(&o.train.seed)->default_value(t.seed), "seed of data order, initialisation, dropout, masks and negatives")
       ("train.threads", po::value(&o.train.threads)->default_value(t.threads), "compute threads (0: cores / ranks on the node)")
-      ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.pt and result.json go");
+      ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.pt and result.json go")
+      ("dist.backend", po::value(&o.dist.backend)->default_value(dist.backend), "collectives: auto (nccl on GPUs, else mpi) | mpi | nccl")
+      ("dist.shard_threshold", po::value(&o.dist.shard_threshold)->default_value(dist.shard_threshold), "embedding tables with more rows are row-sharded over the ranks; the item table always is (-1: shard nothing, replicate every table)")
+      ("dist.timeout", po::value(&o.dist.timeout_s)->default_value(dist.timeout_s), "seconds a collective may wait before the job is aborted (0: forever)");
 }
 
 // "genres=16,age=4" -> {genres: 16, age: 4}
@@ -87,7 +102,7 @@ std::map<std::string, int64_t> parse_feature_dims(const std::string& text) {
 }
 
 void write_result(const std::filesystem::path& path, const train::TrainResult& r) {
-  nlohmann::json j = {{"steps", r.steps}, {"best_step", r.best_step}, {"best_valid", r.best_valid},
+  nlohmann::json j = {{"steps", r.steps}, {"skipped_steps", r.skipped_steps}, {"best_step", r.best_step}, {"best_valid", r.best_valid},
                       {"test", r.test}, {"test_popularity", r.popularity_test}};
   std::ofstream(path) << j.dump(2) << "\n";
 }
@@ -102,20 +117,33 @@ Command train_command() {
   c.run = [](const po::variables_map& values) {
     TrainCommandOptions& o = bound();
     o.model.feature_dims = parse_feature_dims(o.feature_dims);
+    o.model.seed = o.train.seed;
+    if (o.dist.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", o.dist.timeout_s, ")");
+    const comm::MpiEnvironment mpi;
+    std::shared_ptr<comm::Communicator> comm =
+        comm::make_communicator(o.dist.backend, std::chrono::seconds(o.dist.timeout_s));
     const Dataset dataset = Dataset::open(o.data);
-    // Initial weights come from torch's generator too: seed it before the model exists.
+    // Replicated weights come from torch's generator: seeded alike on every rank, they
+    // start alike (the optimizer broadcasts rank 0's as well).
     torch::manual_seed(o.train.seed);
-    model::Recommender recommender = model::build_recommender(o.model, dataset.schema());
-    std::filesystem::create_directories(o.train.run_dir);
-    po::options_description described;
-    describe(described);
-    std::ofstream(std::filesystem::path(o.train.run_dir) / "config.ini") << render_config(described, values);
+    model::Recommender recommender = model::build_recommender(
+        o.model, dataset.schema(), parallel::sharded_table_factory(comm, o.dist.shard_threshold));
+    const std::filesystem::path run_dir(o.train.run_dir);
+    if (comm->rank() == 0) {
+      std::filesystem::create_directories(run_dir);
+      po::options_description described;
+      describe(described);
+      std::ofstream(run_dir / "config.ini") << render_config(described, values);
+    }
 
-    const train::TrainResult result = train::train_model(recommender, dataset, o.train, o.model.max_seq_len);
+    const train::TrainResult result = train::train_model(recommender, dataset, o.train, o.model.max_seq_len, comm);
+    // Each rank's own parameters: with sharded tables, their rows differ by rank.
     torch::serialize::OutputArchive archive;
     recommender->save(archive);
-    archive.save_to((std::filesystem::path(o.train.run_dir) / "model.pt").string());
-    write_result(std::filesystem::path(o.train.run_dir) / "result.json", result);
+    archive.save_to((run_dir / (comm->size() == 1 ? std::string("model.pt")
+                                                 : str_cat("model.rank-", comm->rank(), "-of-", comm->size(), ".pt")))
+                        .string());
+    if (comm->rank() == 0) write_result(run_dir / "result.json", result);
     return 0;
   };
   return c;

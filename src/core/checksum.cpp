@@ -43,12 +43,17 @@ uint32_t crc32_file(const std::filesystem::path& path) {
   return crc;
 }
 
-std::string fnv1a64_hex(std::string_view text) {
+uint64_t fnv1a64(std::string_view text) {
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : text) {
     hash ^= c;
     hash *= 0x100000001b3ULL;
   }
+  return hash;
+}
+
+std::string fnv1a64_hex(std::string_view text) {
+  const uint64_t hash = fnv1a64(text);
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash));
   return out;

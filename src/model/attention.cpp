@@ -16,13 +16,16 @@ torch::Tensor attention_mask(const torch::Tensor& mask, bool causal) {
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads, double dropout)
     : heads_(heads), dropout_(dropout) {
   query_ = register_module("query", torch::nn::Linear(d_model, d_model));
-  key_ = register_module("key", torch::nn::Linear(d_model, d_model));
+  // No bias on keys: it adds q . b to every score of a query alike, which the softmax
+  // cancels. Its gradient would be rounding noise that Adam scales up to full-size steps.
+  key_ = register_module("key", torch::nn::Linear(torch::nn::LinearOptions(d_model, d_model).bias(false)));
   value_ = register_module("value", torch::nn::Linear(d_model, d_model));
   output_ = register_module("output", torch::nn::Linear(d_model, d_model));
 }
 
 torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
-  return x.view({x.size(0), x.size(1), heads_, -1}).transpose(1, 2);
+  // Sizes spelled out, not -1: an empty batch (a rank's share may be) has none to infer.
+  return x.view({x.size(0), x.size(1), heads_, x.size(2) / heads_}).transpose(1, 2);
 }
 
 // softmax(Q K^T / sqrt(d_head)) V with dropout on the attention weights. This is where a
@@ -37,7 +40,7 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, 
   scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
   const torch::Tensor weights = torch::dropout(torch::softmax(scores, -1), dropout_, is_training());
   const torch::Tensor heads = torch::matmul(weights, v).transpose(1, 2).contiguous();
-  return output_(heads.view({heads.size(0), heads.size(1), -1}));
+  return output_(heads.view({heads.size(0), heads.size(1), heads.size(2) * heads.size(3)}));
 }
 
 }  // namespace seqrec::model

@@ -101,7 +101,7 @@ std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& sc
 
 }  // namespace
 
-Recommender build_recommender(const ModelOptions& o, const Schema& schema) {
+Recommender build_recommender(const ModelOptions& o, const Schema& schema, const TableFactory& tables) {
   check_options(o, schema);
   InputBlockOptions input;
   input.d_model = o.d_model;
@@ -113,6 +113,7 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema) {
   input.scale_by_sqrt_d = o.body == "sasrec";
   input.layer_norm = o.body != "sasrec";
   input.mask_embedding = o.masking == "mlm";
+  input.seed = o.seed;
 
   std::unique_ptr<Masking> masking;
   if (o.masking == "clm") {
@@ -121,7 +122,7 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema) {
     masking = std::make_unique<MaskedItemMasking>(schema, o.mlm_probability);
   }
   std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
-      InputBlock(schema, input), build_body(o), std::move(masking), build_loss(o, schema));
+      InputBlock(schema, input, tables), build_body(o), std::move(masking), build_loss(o, schema));
   return Recommender(std::move(model));
 }
 

@@ -9,7 +9,7 @@ torch::Tensor last_event_slot(const torch::Tensor& mask) {
 
 CausalMasking::CausalMasking(const Schema& schema) : item_name_(schema.item().name) {}
 
-MaskedBatch CausalMasking::training(const Batch& batch) const {
+MaskedBatch CausalMasking::training(const Batch& batch, uint64_t) const {
   const torch::Tensor& items = batch.features.at(item_name_);
   const int64_t length = items.size(1);
   const torch::Tensor next_items = items.slice(1, 1);

@@ -5,11 +5,16 @@
 
 namespace seqrec::model {
 
-FeatureEncoderImpl::FeatureEncoderImpl(const FeatureSpec& feature, int64_t dim)
+FeatureEncoderImpl::FeatureEncoderImpl(const FeatureSpec& feature, int64_t dim, const TableFactory& tables,
+                                       uint64_t seed)
     : categorical_(feature.kind == FeatureKind::Categorical), multi_valued_(feature.multi_valued()) {
   if (categorical_) {
-    embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(feature.cardinality, dim)
-                                                                       .padding_idx(kPaddingId)));
+    TableSpec spec;
+    spec.name = feature.name;
+    spec.rows = feature.cardinality;
+    spec.dim = dim;
+    spec.seed = seed;
+    embedding_ = register_module("embedding", tables(spec));
   } else {
     projection_ = register_module("projection", torch::nn::Linear(feature.max_values, dim));
     mean_ = feature.stats.mean;
@@ -20,10 +25,10 @@ FeatureEncoderImpl::FeatureEncoderImpl(const FeatureSpec& feature, int64_t dim)
 
 torch::Tensor FeatureEncoderImpl::forward(const torch::Tensor& values) {
   if (categorical_) {
-    if (!multi_valued_) return embedding_(values);
+    if (!multi_valued_) return embedding_->forward(values);
     // Padding values embed to zero, so the sum over K already skips them.
     const torch::Tensor present = (values != kPaddingId).sum(-1, /*keepdim=*/true).clamp_min(1);
-    return embedding_(values).sum(-2) / present;
+    return embedding_->forward(values).sum(-2) / present;
   }
   torch::Tensor x = (values.to(torch::kFloat32) - mean_) / stddev_;
   if (!multi_valued_) x = x.unsqueeze(-1);

@@ -5,14 +5,10 @@ namespace seqrec::model {
 
 FullSoftmaxLossImpl::FullSoftmaxLossImpl(double label_smoothing) : label_smoothing_(label_smoothing) {}
 
-torch::Tensor FullSoftmaxLossImpl::forward(const torch::Tensor& hidden, const torch::Tensor& labels,
-                                           const torch::Tensor& items) {
+torch::Tensor FullSoftmaxLossImpl::forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t) {
   // Reserved ids are never targets; leaving their rows out of the softmax also keeps label
   // smoothing from spreading mass onto them.
-  const torch::Tensor logits = hidden.matmul(items.slice(0, kFirstRealId).t());
-  namespace F = torch::nn::functional;
-  return F::cross_entropy(logits, labels - kFirstRealId,
-                          F::CrossEntropyFuncOptions().label_smoothing(label_smoothing_));
+  return items.cross_entropy_sum(positions.hidden, positions.labels, kFirstRealId, label_smoothing_);
 }
 
 }  // namespace seqrec::model

@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "seqrec/core/checksum.h"
 #include "seqrec/core/error.h"
+#include "seqrec/core/rng.h"
 
 namespace seqrec::model {
 
@@ -32,11 +34,19 @@ std::vector<FeatureSpec> side_features(const Schema& schema) {
   return side;
 }
 
-InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& options)
+InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& options, const TableFactory& tables)
     : options_(options), item_name_(schema.item().name) {
   const int64_t d = options.d_model;
-  items_ = register_module("items", torch::nn::Embedding(torch::nn::EmbeddingOptions(schema.item().cardinality, d)
-                                                             .padding_idx(kPaddingId)));
+  // Each table's rows are seeded by its feature's name, not by its place in the schema.
+  const auto table_seed = [&](const std::string& name) { return derive_seed(options.seed, {fnv1a64(name)}); };
+  TableSpec item;
+  item.name = item_name_;
+  item.rows = schema.item().cardinality;
+  item.dim = d;
+  item.init_std = kEmbeddingInitStd;
+  item.seed = table_seed(item_name_);
+  item.item = true;
+  items_ = register_module("items", tables(item));
 
   if (options.use_side_features) {
     int64_t concat_width = d;
@@ -44,7 +54,7 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
       const int64_t dim = options.concat ? concat_dim(f, options) : d;
       const std::string module_name = "side_feature_" + std::to_string(side_features_.size());
       side_features_.push_back(
-          {f.name, f.scope == FeatureScope::Context, register_module(module_name, FeatureEncoder(f, dim))});
+          {f.name, f.scope == FeatureScope::Context, register_module(module_name, FeatureEncoder(f, dim, tables, table_seed(f.name)))});
       concat_width += dim;
     }
     if (options.concat && !side_features_.empty()) {
@@ -59,13 +69,11 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
 
   torch::NoGradGuard no_grad;
-  items_->weight.normal_(0, kEmbeddingInitStd);
-  items_->weight[kPaddingId].zero_();
   positions_->weight.normal_(0, kEmbeddingInitStd);
 }
 
 torch::Tensor InputBlockImpl::embed_events(const std::map<std::string, torch::Tensor>& features, int64_t length) {
-  torch::Tensor items = items_(features.at(item_name_));
+  torch::Tensor items = items_->forward(features.at(item_name_));
   if (side_features_.empty()) return items;
   std::vector<torch::Tensor> parts{items};
   for (SideFeature& side : side_features_) {

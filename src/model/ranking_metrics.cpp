@@ -28,7 +28,7 @@ RankingMetrics::RankingMetrics(std::vector<int64_t> ks) : ks_(std::move(ks)), su
   }
 }
 
-void RankingMetrics::add(torch::Tensor scores, const torch::Tensor& targets, const torch::Tensor& exclude) {
+torch::Tensor ranks_from_scores(torch::Tensor scores, const torch::Tensor& targets, const torch::Tensor& exclude) {
   torch::NoGradGuard no_grad;
   scores = scores.to(torch::kFloat32);
   const torch::Tensor target_ids = targets.to(torch::kLong).unsqueeze(1);
@@ -38,7 +38,11 @@ void RankingMetrics::add(torch::Tensor scores, const torch::Tensor& targets, con
     scores.scatter_(1, exclude.to(torch::kLong), -std::numeric_limits<float>::infinity());
     scores.scatter_(1, target_ids, target_scores.unsqueeze(1));
   }
-  add_ranks(pessimistic_ranks(scores, target_scores));
+  return pessimistic_ranks(scores, target_scores);
+}
+
+void RankingMetrics::add(const torch::Tensor& scores, const torch::Tensor& targets, const torch::Tensor& exclude) {
+  add_ranks(ranks_from_scores(scores, targets, exclude));
 }
 
 void RankingMetrics::add_sampled(const torch::Tensor& scores, const torch::Tensor& targets, const torch::Tensor& sampled) {

@@ -3,6 +3,9 @@
 #include <limits>
 #include <utility>
 
+#include "seqrec/core/error.h"
+#include "seqrec/model/keyed_random.h"
+
 namespace seqrec::model {
 
 SequentialRecommenderImpl::SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body,
@@ -18,23 +21,29 @@ torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) {
   return body_->forward(input_(masked.features, masked.mask, masked.hidden), masked.mask);
 }
 
-LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch) {
-  const MaskedBatch masked = masking_->training(batch);
+LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {
+  const MaskedBatch masked = masking_->training(batch, seed);
   const torch::Tensor output = encode(masked);
-  // Only labelled slots reach the item table: a fraction of B * L under mlm.
+  // Only labelled slots reach the item table: a fraction of B * L under mlm. A batch
+  // without labels still computes its (zero) loss: every rank joins every step.
   const torch::Tensor labelled = masked.labels != kPaddingId;
-  const torch::Tensor labels = masked.labels.masked_select(labelled);
-  const int64_t count = labels.size(0);
-  // A batch without labels still goes through backward, so every rank's step matches.
-  if (count == 0) return {output.sum() * 0.0, 0};
-  return {loss_->forward(output.index({labelled}), labels, input_->item_table()), count};
+  LabelledPositions positions{output.index({labelled}), masked.labels.masked_select(labelled),
+                              slot_keys(batch.session_ids, labelled.size(1)).masked_select(labelled)};
+  const int64_t count = positions.labels.size(0);
+  return {loss_->forward(positions, input_->item_table(), seed), count};
 }
 
-torch::Tensor SequentialRecommenderImpl::next_item_scores(const Batch& batch) {
+torch::Tensor SequentialRecommenderImpl::query_states(const Batch& batch) {
   const MaskedBatch masked = masking_->inference(batch);
   const torch::Tensor output = encode(masked);
   const torch::Tensor rows = torch::arange(output.size(0), masked.query.options());
-  torch::Tensor scores = output.index({rows, masked.query}).matmul(input_->item_table().t());
+  return output.index({rows, masked.query});
+}
+
+torch::Tensor next_item_scores(RecommenderImpl& recommender, const Batch& batch) {
+  auto* table = dynamic_cast<LocalEmbeddingTableImpl*>(&recommender.item_table());
+  if (table == nullptr) fail("next_item_scores needs a local item table; a sharded one ranks with top_k");
+  torch::Tensor scores = recommender.query_states(batch).matmul(table->weight().t());
   scores.slice(1, 0, kFirstRealId).fill_(-std::numeric_limits<float>::infinity());
   return scores;
 }

@@ -1,18 +1,29 @@
 #include "seqrec/train/trainer.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
+#include "seqrec/core/rng.h"
 #include "seqrec/core/threads.h"
 #include "seqrec/data/loader.h"
+#include "seqrec/train/agreed_batches.h"
+#include "seqrec/train/distributed_optimizer.h"
 #include "seqrec/train/evaluator.h"
 #include "seqrec/train/lr_schedule.h"
 #include "seqrec/train/metrics_log.h"
+#include "seqrec/train/train_step.h"
 
 namespace seqrec::train {
 
 namespace {
+
+// Streams of derive_seed, so that no two kinds of draw share one.
+constexpr uint64_t kStepStream = 1;
+constexpr uint64_t kDropoutStream = 2;
+// Non-finite steps in a row after which training gives up.
+constexpr int64_t kMaxSkippedInARow = 5;
 
 using Snapshot = std::vector<torch::Tensor>;
 
@@ -30,17 +41,24 @@ void restore(model::Recommender& recommender, const Snapshot& copy) {
   for (auto& b : recommender->buffers()) b.copy_(copy[i++]);
 }
 
-void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+OptimizerOptions optimizer_options(const TrainOptions& o) {
+  OptimizerOptions out;
+  out.lr = o.lr;
+  out.weight_decay = o.weight_decay;
+  out.clip_norm = o.clip_norm;
+  out.sparse = o.sparse_optimizer;
+  return out;
 }
 
 }  // namespace
 
 TrainResult train_model(model::Recommender& recommender, const Dataset& dataset, const TrainOptions& options,
-                        int64_t max_seq_len) {
-  if (options.batch_size < 1) fail("train.batch_size must be at least 1");
+                        int64_t max_seq_len, std::shared_ptr<comm::Communicator> comm) {
+  if (options.batch_size < comm->size()) {
+    fail("train.batch_size (", options.batch_size, ") must be at least the number of ranks (", comm->size(), ")");
+  }
   if (options.epochs < 1) fail("train.epochs must be at least 1");
-  std::filesystem::create_directories(options.run_dir);
+  const bool lead = comm->rank() == 0;
   const int threads = threads_per_rank(options.threads);
   configure_threads(threads);
 
@@ -48,14 +66,18 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   loader_options.global_batch_size = options.batch_size;
   loader_options.collate.max_seq_len = max_seq_len;
   loader_options.seed = options.seed;
+  loader_options.rank = comm->rank();
+  loader_options.world_size = comm->size();
   Loader loader(dataset, loader_options);
+  const Batch empty = collate(SessionBlock::empty(dataset.schema(), false), dataset.schema(), loader_options.collate);
 
   const int64_t steps_per_epoch = loader.batches_per_epoch();
-  const int64_t total_steps =
-      options.max_steps > 0 ? std::min(options.max_steps, options.epochs * steps_per_epoch) : options.epochs * steps_per_epoch;
+  const int64_t total_steps = options.max_steps > 0 ? std::min(options.max_steps, options.epochs * steps_per_epoch)
+                                                    : options.epochs * steps_per_epoch;
   const LrSchedule schedule(options.schedule, options.lr, options.warmup_steps, total_steps);
-  torch::optim::AdamW optimizer(recommender->parameters(),
-                                torch::optim::AdamWOptions(options.lr).weight_decay(options.weight_decay));
+  DistributedOptimizer optimizer(*recommender, comm, optimizer_options(options));
+  // The model started alike on every rank; dropout should not draw alike on every rank.
+  torch::manual_seed(derive_seed(options.seed, {kDropoutStream, static_cast<uint64_t>(comm->rank())}));
 
   EvalOptions eval;
   eval.split = kSplitValid;
@@ -64,9 +86,18 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   eval.ks = options.ks;
   eval.exclude_history = options.exclude_history;
 
-  MetricsLog metrics_log(std::filesystem::path(options.run_dir) / "metrics.jsonl");
-  log::info("training on ", dataset.num_sessions(kSplitTrain), " sessions: ", steps_per_epoch, " steps per epoch, up to ",
-            total_steps, " steps, ", threads, " threads; run directory ", options.run_dir);
+  std::optional<MetricsLog> metrics_log;
+  if (lead) {
+    std::filesystem::create_directories(options.run_dir);
+    metrics_log.emplace(std::filesystem::path(options.run_dir) / "metrics.jsonl");
+    log::info("training on ", dataset.num_sessions(kSplitTrain), " sessions over ", comm->size(), " rank(s): ",
+              steps_per_epoch, " steps per epoch, up to ", total_steps, " steps, ", threads,
+              " threads per rank; run directory ", options.run_dir);
+  }
+  const auto record = [&](const std::string& event, int64_t step, int64_t epoch,
+                          const std::map<std::string, double>& values) {
+    if (metrics_log) metrics_log->write(event, step, epoch, values);
+  };
 
   TrainResult result;
   double best = -1;
@@ -75,12 +106,12 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   bool stop = false;
 
   auto validate = [&](int64_t step, int64_t epoch) {
-    const auto metrics = evaluate(recommender, dataset, eval);
-    metrics_log.write("valid", step, epoch, metrics);
-    const double value = metrics.count(options.monitor) ? metrics.at(options.monitor) : -1;
+    const auto metrics = evaluate(recommender, dataset, eval, *comm);
     if (!metrics.count(options.monitor)) fail("train.monitor: no metric '", options.monitor, "'");
+    record("valid", step, epoch, metrics);
+    const double value = metrics.at(options.monitor);
     const bool improved = value > best;
-    log::info("step ", step, " epoch ", epoch, " valid ", headline(metrics), improved ? "  (best)" : "");
+    if (lead) log::info("step ", step, " epoch ", epoch, " valid ", headline(metrics), improved ? "  (best)" : "");
     if (improved) {
       best = value;
       result.best_step = step;
@@ -88,36 +119,42 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
       best_weights = snapshot(recommender);
       evaluations_without_gain = 0;
     } else if (options.patience > 0 && ++evaluations_without_gain >= options.patience) {
-      log::info("no gain in ", options.monitor, " for ", options.patience, " evaluations: stopping");
+      if (lead) log::info("no gain in ", options.monitor, " for ", options.patience, " evaluations: stopping");
       stop = true;
     }
   };
 
   recommender->train();
   int64_t step = 0;
+  int64_t skipped_in_a_row = 0;
   double loss_sum = 0;
   int64_t loss_count = 0;
   for (int64_t epoch = 0; epoch < options.epochs && !stop; ++epoch) {
     log::Progress progress("epoch " + std::to_string(epoch), steps_per_epoch, "steps");
     int64_t epoch_step = 0;
-    while (auto batch = loader.next()) {
+    while (auto batch = next_agreed([&] { return loader.next(); }, empty, *comm)) {
       if (stop || (options.max_steps > 0 && step >= options.max_steps)) break;
-      set_learning_rate(optimizer, schedule.at(step));
-      const model::LossOutput out = recommender->training_loss(*batch);
-      optimizer.zero_grad();
-      out.loss.backward();
-      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(recommender->parameters(), options.clip_norm);
-      optimizer.step();
-
-      const double loss = out.loss.item<double>();
-      if (!std::isfinite(loss)) fail("training diverged: loss is ", loss, " at step ", step, " (lower train.lr?)");
+      optimizer.set_lr(schedule.at(step));
+      const uint64_t step_seed = derive_seed(options.seed, {kStepStream, static_cast<uint64_t>(step)});
+      const StepOutcome outcome = train_step(*recommender, *batch, step_seed, optimizer, *comm);
+      if (outcome.skipped) {
+        ++result.skipped_steps;
+        if (lead) log::warn("step ", step, ": loss is ", outcome.loss, " on some rank; step skipped");
+        if (++skipped_in_a_row >= kMaxSkippedInARow) {
+          fail("training diverged: ", kMaxSkippedInARow, " steps in a row with a non-finite loss (lower train.lr?)");
+        }
+        continue;
+      }
+      skipped_in_a_row = 0;
+      const double loss = outcome.loss;
+      result.losses.push_back(loss);
       loss_sum += loss;
       ++loss_count;
       ++step;
       ++epoch_step;
       progress.update(epoch_step, "loss " + std::to_string(loss));
       if (options.log_every > 0 && step % options.log_every == 0) {
-        metrics_log.write("train", step, epoch, {{"loss", loss_sum / loss_count}, {"lr", schedule.at(step - 1)}});
+        record("train", step, epoch, {{"loss", loss_sum / loss_count}, {"lr", schedule.at(step - 1)}});
         loss_sum = 0;
         loss_count = 0;
       }
@@ -131,12 +168,14 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
 
   restore(recommender, best_weights);
   eval.split = kSplitTest;
-  result.test = evaluate(recommender, dataset, eval);
-  result.popularity_test = evaluate_popularity(dataset, eval);
-  metrics_log.write("test", result.best_step, -1, result.test);
-  metrics_log.write("test_popularity", result.best_step, -1, result.popularity_test);
-  log::info("test (best step ", result.best_step, ")  model: ", headline(result.test));
-  log::info("test                  most popular: ", headline(result.popularity_test));
+  result.test = evaluate(recommender, dataset, eval, *comm);
+  result.popularity_test = evaluate_popularity(dataset, eval, *comm);
+  record("test", result.best_step, -1, result.test);
+  record("test_popularity", result.best_step, -1, result.popularity_test);
+  if (lead) {
+    log::info("test (best step ", result.best_step, ")  model: ", headline(result.test));
+    log::info("test                  most popular: ", headline(result.popularity_test));
+  }
   return result;
 }
 

@@ -2,10 +2,8 @@
 // what they yielded through MPI. Collectives are called the same number of times on
 // every rank whatever a rank found, so a failure cannot leave the others waiting.
 #include <mpi.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <numeric>
 #include <optional>
 
@@ -13,12 +11,11 @@
 
 #include "seqrec/data/loader.h"
 #include "support/batch_checks.h"
-#include "support/random_dataset.h"
+#include "support/shared_random_dataset.h"
 
 namespace seqrec {
 namespace {
 
-namespace fs = std::filesystem;
 using test::session_ids;
 
 int world_rank() {
@@ -71,45 +68,8 @@ test::RandomDatasetOptions data_options() {
 
 class LoaderMpiTest : public testing::Test {
  protected:
-  // Rank 0 writes the data set into a directory named after its pid; the others open it
-  // once it is there. Every rank learns whether any step failed anywhere, so all tests
-  // then stop or go on together.
-  static void SetUpTestSuite() {
-    int64_t pid = getpid();
-    MPI_Bcast(&pid, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
-    dir_ = fs::temp_directory_path() / ("seqrec-loader-mpi-" + std::to_string(pid));
-    if (world_rank() == 0) {
-      setup_error_ = attempt([] {
-        fs::remove_all(dir_);
-        test::write_random_dataset(dir_, data_options());
-      });
-    }
-    agree_on_setup();
-    if (setup_error_.empty()) setup_error_ = attempt([] { dataset_ = Dataset::open(dir_); });
-    agree_on_setup();
-  }
-
-  template <typename Action>
-  static std::string attempt(Action action) {
-    try {
-      action();
-      return "";
-    } catch (const std::exception& e) {
-      return e.what();
-    }
-  }
-
-  static void agree_on_setup() {
-    int ok = setup_error_.empty() ? 1 : 0;
-    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!ok && setup_error_.empty()) setup_error_ = "setting up failed on another rank";
-  }
-
-  static void TearDownTestSuite() {
-    dataset_.reset();
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0) fs::remove_all(dir_);
-  }
+  static void SetUpTestSuite() { shared_ = new test::SharedRandomDataset("loader-mpi", data_options()); }
+  static void TearDownTestSuite() { delete shared_; }
 
   static LoaderOptions options(int rank, int world) {
     LoaderOptions o;
@@ -161,24 +121,19 @@ class LoaderMpiTest : public testing::Test {
     }
   }
 
-  static const Dataset& dataset() { return *dataset_; }
+  static const Dataset& dataset() { return shared_->dataset(); }
+  static const std::string& setup_error() { return shared_->error(); }
 
-  static fs::path dir_;
-  static std::optional<Dataset> dataset_;
-  static std::string setup_error_;
+  static inline test::SharedRandomDataset* shared_ = nullptr;
 };
-
-fs::path LoaderMpiTest::dir_;
-std::optional<Dataset> LoaderMpiTest::dataset_;
-std::string LoaderMpiTest::setup_error_;
 
 TEST_F(LoaderMpiTest, RunsOnMoreThanOneRank) {
   EXPECT_GT(world_size(), 1) << "run under mpirun -np 2 or more";
-  ASSERT_EQ(setup_error_, "");
+  ASSERT_EQ(setup_error(), "");
 }
 
 TEST_F(LoaderMpiTest, EpochCoversTheTrainingSplitOnceWithEqualBatchCounts) {
-  ASSERT_EQ(setup_error_, "");
+  ASSERT_EQ(setup_error(), "");
   std::vector<int64_t> ids;
   std::vector<int64_t> batches_per_epoch;
   try {
@@ -205,7 +160,7 @@ TEST_F(LoaderMpiTest, EpochCoversTheTrainingSplitOnceWithEqualBatchCounts) {
 }
 
 TEST_F(LoaderMpiTest, GlobalBatchesMatchTheSingleProcessLoader) {
-  ASSERT_EQ(setup_error_, "");
+  ASSERT_EQ(setup_error(), "");
   for (int64_t streams : {12, 7}) {
     SCOPED_TRACE("streams " + std::to_string(streams));
     std::vector<Batch> mine;
@@ -228,7 +183,7 @@ TEST_F(LoaderMpiTest, GlobalBatchesMatchTheSingleProcessLoader) {
 }
 
 TEST_F(LoaderMpiTest, ResumingOnEveryRankContinuesAsWithoutStopping) {
-  ASSERT_EQ(setup_error_, "");
+  ASSERT_EQ(setup_error(), "");
   for (int64_t stop : {int64_t{4}, kBatchesPerEpoch, kBatchesPerEpoch + 1, kBatchesPerEpoch + 9}) {
     SCOPED_TRACE("stop after " + std::to_string(stop));
     std::vector<int64_t> state;
@@ -264,7 +219,7 @@ TEST_F(LoaderMpiTest, ResumingOnEveryRankContinuesAsWithoutStopping) {
 // A state saved by a single process resumes on all ranks: the global batches that follow
 // are those the single process would have yielded.
 TEST_F(LoaderMpiTest, SingleProcessStateResumesAcrossRanks) {
-  ASSERT_EQ(setup_error_, "");
+  ASSERT_EQ(setup_error(), "");
   const int64_t stop = 10;
   std::vector<Batch> mine;
   std::vector<Batch> expected;

@@ -7,7 +7,8 @@ namespace seqrec::test {
 
 namespace {
 
-constexpr int64_t kItems = 500;
+// Prime: no rank count divides it, so sharded tables are uneven across ranks.
+constexpr int64_t kItems = 499;
 constexpr int64_t kTags = 20;
 constexpr int64_t kTagsPerEvent = 3;
 constexpr int64_t kDevices = 5;

@@ -42,7 +42,7 @@ TEST_P(ModelBodyTest, OutputShapes) {
   auto& sequential = dynamic_cast<SequentialRecommenderImpl&>(*model);
   EXPECT_EQ(sequential.encode(sequential.masking().inference(batch)).sizes(), (std::vector<int64_t>{3, 8, 32}));
 
-  const torch::Tensor scores = model->next_item_scores(batch);
+  const torch::Tensor scores = next_item_scores(*model, batch);
   ASSERT_EQ(scores.sizes(), (std::vector<int64_t>{3, kItems}));
   EXPECT_TRUE((scores.slice(1, 0, kFirstRealId) == -std::numeric_limits<float>::infinity()).all().item<bool>());
   EXPECT_TRUE(scores.slice(1, kFirstRealId).isfinite().all().item<bool>());
@@ -51,9 +51,9 @@ TEST_P(ModelBodyTest, OutputShapes) {
 TEST_P(ModelBodyTest, GradientReachesEveryParameter) {
   Recommender model = build();
   // Full sessions, so that every position embedding is used.
-  const LossOutput out = model->training_loss(model_test_batch(fixed_sessions(6, 8, kItems), 8));
+  const LossOutput out = model->training_loss(model_test_batch(fixed_sessions(6, 8, kItems), 8), 1);
   EXPECT_GT(out.labels, 0);
-  out.loss.backward();
+  out.loss_sum.backward();
   for (const auto& parameter : model->named_parameters()) {
     ASSERT_TRUE(parameter.value().grad().defined()) << parameter.key();
     EXPECT_GT(parameter.value().grad().abs().sum().item<double>(), 0) << parameter.key();
@@ -68,11 +68,12 @@ TEST_P(ModelBodyTest, OverfitsTwentySessions) {
   double first = 0, last = 0;
   for (int step = 0; step < 300; ++step) {
     adam.zero_grad();
-    const LossOutput out = model->training_loss(batch);
-    out.loss.backward();
+    const LossOutput out = model->training_loss(batch, step);
+    const torch::Tensor mean = out.loss_sum / out.labels;
+    mean.backward();
     adam.step();
-    if (step == 0) first = out.loss.item<double>();
-    if (step >= 280) last += out.loss.item<double>() / 20;
+    if (step == 0) first = mean.item<double>();
+    if (step >= 280) last += mean.item<double>() / 20;
   }
   EXPECT_LT(last, GetParam().overfit_below) << "first step's loss " << first;
 }
@@ -80,13 +81,13 @@ TEST_P(ModelBodyTest, OverfitsTwentySessions) {
 TEST(ModelLossOutput, CountsTheLabelledPositions) {
   torch::manual_seed(12);
   Recommender model = build_recommender(small_model_options("sasrec", "clm", "ce"), model_test_schema(kItems));
-  EXPECT_EQ(model->training_loss(model_test_batch({{5, 6, 7}, {8}, {2, 3}}, 8)).labels, 2 + 0 + 1);
+  EXPECT_EQ(model->training_loss(model_test_batch({{5, 6, 7}, {8}, {2, 3}}, 8), 1).labels, 2 + 0 + 1);
 
   // Nothing to predict, yet backward runs, as every rank of a step must.
-  const LossOutput none = model->training_loss(model_test_batch({{5}, {8}}, 8));
+  const LossOutput none = model->training_loss(model_test_batch({{5}, {8}}, 8), 1);
   EXPECT_EQ(none.labels, 0);
-  EXPECT_EQ(none.loss.item<double>(), 0);
-  none.loss.backward();
+  EXPECT_EQ(none.loss_sum.item<double>(), 0);
+  none.loss_sum.backward();
   EXPECT_TRUE(model->named_parameters()["input.items.weight"].grad().defined());
 }
 

@@ -19,7 +19,7 @@ InputBlockOptions small_input(bool mask_embedding) {
 }
 
 TEST(ModelInputBlock, PaddingSlotsAreZero) {
-  InputBlock input(model_test_schema(30), small_input(false));
+  InputBlock input(model_test_schema(30), small_input(false), make_local_table);
   const Batch batch = model_test_batch({{5, 6, 7}, {8}}, 6);
   const torch::Tensor x = input(batch.features, batch.mask);
   ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 6, 16}));
@@ -29,7 +29,7 @@ TEST(ModelInputBlock, PaddingSlotsAreZero) {
 }
 
 TEST(ModelInputBlock, HiddenEventsCarryTheMaskEmbedding) {
-  InputBlock input(model_test_schema(30), small_input(true));
+  InputBlock input(model_test_schema(30), small_input(true), make_local_table);
   input->eval();
   const Batch batch = model_test_batch({{5, 6, 7}}, 6);
   const torch::Tensor hidden = torch::tensor({0, 1, 0, 0, 0, 0}).to(torch::kBool).unsqueeze(0);
@@ -51,7 +51,7 @@ TEST(ModelInputBlock, MultiValuedFeaturesAverageTheirNonPaddingValues) {
   genres.name = "genres";
   genres.cardinality = 8;
   genres.max_values = 3;
-  FeatureEncoder encoder(genres, 4);
+  FeatureEncoder encoder(genres, 4, make_local_table, 1);
   const torch::Tensor table = encoder->named_parameters()["embedding.weight"];
   const torch::Tensor pooled = encoder(torch::tensor({3, 0, 5}, torch::kInt64).reshape({1, 3}));
   EXPECT_TRUE(torch::allclose(pooled[0], (table[3] + table[5]) / 2));
@@ -64,7 +64,7 @@ TEST(ModelInputBlock, ContinuousFeaturesAreStandardisedWithTheSchemaStats) {
   price.kind = FeatureKind::Continuous;
   price.dtype = DType::Float32;
   price.stats = {10, 2, 0, 20};
-  FeatureEncoder encoder(price, 4);
+  FeatureEncoder encoder(price, 4, make_local_table, 1);
   auto parameters = encoder->named_parameters();
   const torch::Tensor expected = parameters["projection.weight"].squeeze(1) * 2.0 + parameters["projection.bias"];
   EXPECT_TRUE(torch::allclose(encoder(torch::tensor({14.0f}))[0], expected));

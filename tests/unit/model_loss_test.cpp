@@ -4,11 +4,24 @@
 
 #include "seqrec/data/schema.h"
 #include "seqrec/model/item_loss.h"
+#include "seqrec/model/keyed_random.h"
 
 namespace seqrec::model {
 namespace {
 
 double score_of(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum().item<double>(); }
+
+// A local table holding exactly `rows`.
+std::shared_ptr<LocalEmbeddingTableImpl> table_of(const torch::Tensor& rows) {
+  TableSpec spec;
+  spec.name = "item_id";
+  spec.rows = rows.size(0);
+  spec.dim = rows.size(1);
+  auto table = std::make_shared<LocalEmbeddingTableImpl>(spec);
+  torch::NoGradGuard no_grad;
+  table->weight().copy_(rows);
+  return table;
+}
 
 TEST(ModelLosses, SampledSoftmaxMasksAccidentalHitsAndCorrectsLogQ) {
   torch::manual_seed(1);
@@ -28,9 +41,11 @@ TEST(ModelLosses, SampledSoftmaxMasksAccidentalHitsAndCorrectsLogQ) {
       const int64_t negative = negatives[k].item<int64_t>();
       if (negative != label) sum += std::exp(score_of(hidden[n], items[negative]) - std::log(q[negative]));
     }
-    expected += (std::log(sum) - positive) / 2;
+    expected += std::log(sum) - positive;
   }
-  EXPECT_NEAR(sampled_softmax_loss(hidden, labels, items, negatives, log_q).item<double>(), expected, 1e-5);
+  const torch::Tensor loss = sampled_softmax_loss(hidden, labels, items.index_select(0, labels), negatives,
+                                                  items.index_select(0, negatives), log_q);
+  EXPECT_NEAR(loss.item<double>(), expected, 1e-5);
 }
 
 TEST(ModelLosses, FullSoftmaxLeavesReservedIdsOutAndSmoothsOverRealItems) {
@@ -44,9 +59,10 @@ TEST(ModelLosses, FullSoftmaxLeavesReservedIdsOutAndSmoothsOverRealItems) {
   double expected = 0;
   for (int64_t n = 0; n < 3; ++n) {
     const double nll = -log_p[n][labels[n].item<int64_t>() - 2].item<double>();
-    expected += ((1 - smoothing) * nll - smoothing * log_p[n].mean().item<double>()) / 3;
+    expected += (1 - smoothing) * nll - smoothing * log_p[n].mean().item<double>();
   }
-  EXPECT_NEAR(FullSoftmaxLossImpl(smoothing).forward(hidden, labels, items).item<double>(), expected, 1e-5);
+  const torch::Tensor loss = FullSoftmaxLossImpl(smoothing).forward({hidden, labels, labels}, *table_of(items), 0);
+  EXPECT_NEAR(loss.item<double>(), expected, 1e-5);
 }
 
 TEST(ModelLosses, BinaryCrossEntropyAgainstOneNegativePerPosition) {
@@ -60,17 +76,31 @@ TEST(ModelLosses, BinaryCrossEntropyAgainstOneNegativePerPosition) {
   const auto log_sigmoid = [](double x) { return -std::log1p(std::exp(-x)); };
   double expected = 0;
   for (int64_t n = 0; n < 2; ++n) {
-    expected -= (log_sigmoid(score_of(hidden[n], items[labels[n].item<int64_t>()])) +
-                 log_sigmoid(-score_of(hidden[n], items[3]))) / 2;
+    expected -= log_sigmoid(score_of(hidden[n], items[labels[n].item<int64_t>()])) +
+                log_sigmoid(-score_of(hidden[n], items[3]));
   }
-  EXPECT_NEAR(loss.forward(hidden, labels, items).item<double>(), expected, 1e-5);
+  const torch::Tensor keys = torch::tensor({10, 11}, torch::kInt64);
+  EXPECT_NEAR(loss.forward({hidden, labels, keys}, *table_of(items), 0).item<double>(), expected, 1e-5);
 }
 
 TEST(ModelLosses, UniformDistributionNeverDrawsReservedIds) {
   const torch::Tensor q = uniform_item_distribution(6);
   EXPECT_TRUE(torch::allclose(q, torch::tensor({0.0, 0.0, 0.25, 0.25, 0.25, 0.25}, torch::kFloat32)));
-  torch::manual_seed(4);
-  EXPECT_GE(torch::multinomial(q, 1000, /*replacement=*/true).min().item<int64_t>(), kFirstRealId);
+  const torch::Tensor drawn = sample_items(keyed_uniform(torch::arange(4000), 4), distribution_cdf(q));
+  EXPECT_GE(drawn.min().item<int64_t>(), kFirstRealId);
+  EXPECT_EQ(drawn.max().item<int64_t>(), 5);
+  // Each real item about a quarter of the draws.
+  const torch::Tensor counts = torch::bincount(drawn, {}, 6).to(torch::kFloat64) / 4000;
+  EXPECT_TRUE(torch::allclose(counts.slice(0, 2), torch::full({4}, 0.25, torch::kFloat64), 0, 0.03));
+}
+
+TEST(ModelLosses, KeyedDrawsDependOnKeyAndSeedOnly) {
+  const torch::Tensor keys = torch::tensor({5, 9, 5, 1000000007}, torch::kInt64);
+  const torch::Tensor u = keyed_uniform(keys, 3);
+  EXPECT_EQ(u[0].item<float>(), u[2].item<float>());
+  EXPECT_TRUE(torch::equal(keyed_uniform(keys.slice(0, 1), 3), u.slice(0, 1)));
+  EXPECT_FALSE(torch::equal(keyed_uniform(keys, 4), u));
+  EXPECT_TRUE(((u >= 0) & (u < 1)).all().item<bool>());
 }
 
 }  // namespace

@@ -20,10 +20,10 @@ std::pair<torch::Tensor, torch::Tensor> scores_around(const ModelOptions& option
   model->eval();
   torch::NoGradGuard no_grad;
   Batch batch = model_test_batch({{5, 6, 7}}, 8);
-  const torch::Tensor before = model->next_item_scores(batch);
+  const torch::Tensor before = next_item_scores(*model, batch);
   for (auto& [name, tensor] : batch.features) tensor = tensor.clone();
   change(batch);
-  return {before, model->next_item_scores(batch)};
+  return {before, next_item_scores(*model, batch)};
 }
 
 const std::map<std::string, std::function<void(Batch&)>>& side_changes() {

@@ -12,7 +12,8 @@ namespace seqrec {
 uint32_t crc32_update(uint32_t crc, const void* data, size_t size);
 uint32_t crc32_file(const std::filesystem::path& path);  // UserError if unreadable
 
-// 64-bit FNV-1a of a string, as 16 hex digits: fingerprints of canonical JSON.
+// 64-bit FNV-1a of a string; as 16 hex digits, the fingerprint of canonical JSON.
+uint64_t fnv1a64(std::string_view text);
 std::string fnv1a64_hex(std::string_view text);
 
 }  // namespace seqrec

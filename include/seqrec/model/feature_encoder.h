@@ -11,12 +11,15 @@
 #include <torch/torch.h>
 
 #include "seqrec/data/schema.h"
+#include "seqrec/model/embedding_table.h"
 
 namespace seqrec::model {
 
 class FeatureEncoderImpl : public torch::nn::Module {
  public:
-  FeatureEncoderImpl(const FeatureSpec& feature, int64_t dim);
+  // A categorical feature's table comes from `tables` (local or sharded), its rows seeded
+  // by `seed`.
+  FeatureEncoderImpl(const FeatureSpec& feature, int64_t dim, const TableFactory& tables, uint64_t seed);
 
   // values [N...] (one per row) or [N..., K] (multi-valued) -> [N..., dim]
   torch::Tensor forward(const torch::Tensor& values);
@@ -24,7 +27,7 @@ class FeatureEncoderImpl : public torch::nn::Module {
  private:
   bool categorical_;
   bool multi_valued_;
-  torch::nn::Embedding embedding_{nullptr};
+  std::shared_ptr<EmbeddingTableImpl> embedding_;
   torch::nn::Linear projection_{nullptr};
   double mean_ = 0;
   double stddev_ = 1;

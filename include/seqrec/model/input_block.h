@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "seqrec/data/schema.h"
+#include "seqrec/model/embedding_table.h"
 #include "seqrec/model/feature_encoder.h"
 
 namespace seqrec::model {
@@ -30,19 +31,21 @@ struct InputBlockOptions {
   bool scale_by_sqrt_d = false;  // SASRec multiplies the event embedding by sqrt(d_model)
   bool layer_norm = true;        // SASRec has none before its first block
   bool mask_embedding = false;   // objectives that hide events need the [MASK] vector
+  uint64_t seed = 0;             // of the tables' initial rows
 };
 
 class InputBlockImpl : public torch::nn::Module {
  public:
-  InputBlockImpl(const Schema& schema, const InputBlockOptions& options);
+  // The item table and categorical side features' tables come from `tables`.
+  InputBlockImpl(const Schema& schema, const InputBlockOptions& options, const TableFactory& tables);
 
   // features: a batch's tensors by name; mask [B, L]: real events; hidden [B, L]
   // (undefined when nothing is hidden): events replaced by [MASK]. -> [B, L, d_model]
   torch::Tensor forward(const std::map<std::string, torch::Tensor>& features, const torch::Tensor& mask,
                         const torch::Tensor& hidden = {});
 
-  // [V, d_model], row i the embedding of item id i.
-  const torch::Tensor& item_table() const { return items_->weight; }
+  // V rows of d_model, row i the embedding of item id i; also the tied output layer.
+  EmbeddingTableImpl& item_table() const { return *items_; }
 
  private:
   struct SideFeature {
@@ -55,7 +58,7 @@ class InputBlockImpl : public torch::nn::Module {
 
   InputBlockOptions options_;
   std::string item_name_;
-  torch::nn::Embedding items_{nullptr};
+  std::shared_ptr<EmbeddingTableImpl> items_;
   std::vector<SideFeature> side_features_;
   torch::nn::Linear combine_{nullptr};  // concat with side features only
   torch::Tensor mask_embedding_;

@@ -1,62 +1,80 @@
 // Losses of predicting items from the body's outputs at the labelled slots.
 //
-// hidden [N, d] are the outputs, labels [N] the items to predict (ids >= kFirstRealId),
-// items [V, d] the tied item table: an item's logit is its dot product with the output.
-// Each loss is the mean over the N positions.
+// The positions come with their hidden states [N, d], the items to predict [N] (ids >=
+// kFirstRealId) and a key each (session and slot) that keys their random draws. Items
+// are scored through the tied item table: an item's logit is its row's dot product with
+// the hidden state. Each loss returns the SUM over the N positions, so that a step spread
+// over ranks can divide by the global number of positions; N may be zero, and the loss
+// still reads the table, because on a sharded table every rank must join each lookup.
 #pragma once
 
 #include <cstdint>
 
 #include <torch/torch.h>
 
+#include "seqrec/model/embedding_table.h"
+
 namespace seqrec::model {
+
+struct LabelledPositions {
+  torch::Tensor hidden;  // [N, d]
+  torch::Tensor labels;  // [N] int64
+  torch::Tensor keys;    // [N] int64, see slot_keys
+};
 
 class ItemLossImpl : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& labels,
-                                const torch::Tensor& items) = 0;
+  // seed: this step's, shared by all ranks.
+  virtual torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) = 0;
 };
 
 // Cross-entropy of a softmax over every real item, with optional label smoothing.
 class FullSoftmaxLossImpl : public ItemLossImpl {
  public:
   explicit FullSoftmaxLossImpl(double label_smoothing);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& labels, const torch::Tensor& items) override;
+  torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) override;
 
  private:
   double label_smoothing_;
 };
 
 // Softmax over each label and `negatives` items drawn per step from a sampling
-// distribution q [V] (shared by all positions of the step). A negative equal to the
-// position's label is masked out, and every logit is corrected by -log q(item) so that
-// frequently drawn items are not over-penalised (constant under uniform sampling).
+// distribution q [V] (shared by all positions of the step, on every rank). A negative
+// equal to the position's label is masked out, and every logit is corrected by
+// -log q(item) so that frequently drawn items are not over-penalised (constant under
+// uniform sampling).
 class SampledSoftmaxLossImpl : public ItemLossImpl {
  public:
   SampledSoftmaxLossImpl(torch::Tensor sampling_distribution, int64_t negatives);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& labels, const torch::Tensor& items) override;
+  torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) override;
 
  private:
-  torch::Tensor distribution_;
+  torch::Tensor log_q_;
+  torch::Tensor cdf_;
   int64_t negatives_;
 };
 
-// The sampled softmax loss for given negatives [K] and log q [V].
-torch::Tensor sampled_softmax_loss(const torch::Tensor& hidden, const torch::Tensor& labels, const torch::Tensor& items,
-                                   const torch::Tensor& negatives, const torch::Tensor& log_q);
+// The sampled softmax loss (sum over positions) given the rows of the labels [N, d], the
+// negatives' ids [K] and rows [K, d], and log q [V].
+torch::Tensor sampled_softmax_loss(const torch::Tensor& hidden, const torch::Tensor& labels,
+                                   const torch::Tensor& label_rows, const torch::Tensor& negatives,
+                                   const torch::Tensor& negative_rows, const torch::Tensor& log_q);
 
 // The original SASRec loss: binary cross-entropy of each label against one negative
 // drawn for its position from the sampling distribution.
 class BinaryCrossEntropyLossImpl : public ItemLossImpl {
  public:
   explicit BinaryCrossEntropyLossImpl(torch::Tensor sampling_distribution);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& labels, const torch::Tensor& items) override;
+  torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) override;
 
  private:
-  torch::Tensor distribution_;
+  torch::Tensor cdf_;
 };
 
 // [V]: uniform over the real items, zero on the reserved ids.
 torch::Tensor uniform_item_distribution(int64_t cardinality);
+
+// [V] float64 running sum of a distribution, for sample_items.
+torch::Tensor distribution_cdf(const torch::Tensor& distribution);
 
 }  // namespace seqrec::model

@@ -5,7 +5,8 @@
 // are hidden behind [MASK] and predicted from both sides; to score the next item a
 // [MASK] slot is appended after the last event.
 //
-// Both work on right- and left-padded batches. All draws use torch's global generator.
+// Both work on right- and left-padded batches. Random choices are keyed by (seed,
+// session, slot) (see keyed_random.h): a session is masked alike on any rank.
 #pragma once
 
 #include <map>
@@ -31,7 +32,8 @@ class Masking {
  public:
   virtual ~Masking() = default;
   virtual bool causal() const = 0;
-  virtual MaskedBatch training(const Batch& batch) const = 0;
+  // seed: the step's, shared by all ranks.
+  virtual MaskedBatch training(const Batch& batch, uint64_t seed) const = 0;
   virtual MaskedBatch inference(const Batch& batch) const = 0;
 };
 
@@ -40,7 +42,7 @@ class CausalMasking : public Masking {
   explicit CausalMasking(const Schema& schema);
   bool causal() const override { return true; }
   // The label of a slot is the next event's item; the last event has none.
-  MaskedBatch training(const Batch& batch) const override;
+  MaskedBatch training(const Batch& batch, uint64_t seed) const override;
   // The last real event's output scores the next item.
   MaskedBatch inference(const Batch& batch) const override;
 
@@ -54,7 +56,7 @@ class MaskedItemMasking : public Masking {
   bool causal() const override { return false; }
   // Each real event is hidden with `probability`, at least one per session; labels are
   // the hidden items.
-  MaskedBatch training(const Batch& batch) const override;
+  MaskedBatch training(const Batch& batch, uint64_t seed) const override;
   // A [MASK] slot after the last event; a full session drops its oldest event for it.
   MaskedBatch inference(const Batch& batch) const override;
 

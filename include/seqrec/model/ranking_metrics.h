@@ -14,13 +14,19 @@
 
 namespace seqrec::model {
 
+// 0-based rank of each target [B] among the columns of scores [B, V], ties counted
+// against the target. exclude (optional, [B, L] ids, 0 = none): items already in the
+// history are scored -inf unless they are the target.
+torch::Tensor ranks_from_scores(torch::Tensor scores, const torch::Tensor& targets, const torch::Tensor& exclude = {});
+
 class RankingMetrics {
  public:
   explicit RankingMetrics(std::vector<int64_t> ks = {1, 5, 10, 20});
 
-  // scores [B, V], targets [B]. exclude (optional, [B, L] ids, 0 = none): items already
-  // in the history are scored -inf unless they are the target.
-  void add(torch::Tensor scores, const torch::Tensor& targets, const torch::Tensor& exclude = {});
+  // scores [B, V], targets [B], exclude as for ranks_from_scores.
+  void add(const torch::Tensor& scores, const torch::Tensor& targets, const torch::Tensor& exclude = {});
+  // 0-based ranks of the targets [B], however they were computed.
+  void add_ranks(const torch::Tensor& ranks);
   // The same with the target ranked among `sampled` items only ([B, S] ids), the
   // protocol of papers that sample 100 negatives.
   void add_sampled(const torch::Tensor& scores, const torch::Tensor& targets, const torch::Tensor& sampled);
@@ -33,8 +39,6 @@ class RankingMetrics {
   void set_sums(const std::vector<double>& sums);
 
  private:
-  void add_ranks(const torch::Tensor& ranks);  // 0-based ranks of the targets
-
   std::vector<int64_t> ks_;
   std::vector<double> sums_;  // per k: ndcg, hr, mrr, map, precision; then full mrr
   int64_t count_ = 0;

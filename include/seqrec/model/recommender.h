@@ -1,7 +1,8 @@
 // What training and evaluation need of a model, whatever its body and objective.
 //
 // The model owns its masking (CLM, MLM, ...) and its loss; it knows nothing of ranks.
-// Scores are over the whole item vocabulary (ids 0..V-1, reserved ids scored -inf).
+// Its embedding tables come from a TableFactory: local ones here, row-sharded ones from
+// the parallel layer. Items are scored through the item table, the tied output layer.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "seqrec/data/batch.h"
 #include "seqrec/data/schema.h"
+#include "seqrec/model/embedding_table.h"
 
 namespace seqrec::model {
 
@@ -35,24 +37,33 @@ struct ModelOptions {
   std::map<std::string, int64_t> feature_dims;
   std::string norm = "pre";           // transformer: pre | post (layer norm before/after each sublayer)
   std::string activation = "gelu";    // transformer: gelu | relu
+  uint64_t seed = 42;                 // of the embedding tables' initial rows
 };
 
 struct LossOutput {
-  torch::Tensor loss;     // scalar: mean over the labelled positions of this batch
-  int64_t labels = 0;     // labelled positions it averaged over
+  torch::Tensor loss_sum;  // scalar: SUM over the labelled positions of this batch
+  int64_t labels = 0;      // labelled positions it summed over
 };
 
 class RecommenderImpl : public torch::nn::Module {
  public:
-  // Applies the objective's masking to a training batch and returns its loss.
-  virtual LossOutput training_loss(const Batch& batch) = 0;
-  // Scores of every item as the next event after each session: [B, V].
-  virtual torch::Tensor next_item_scores(const Batch& batch) = 0;
+  // Applies the objective's masking to a training batch and returns its loss. `seed` is
+  // the step's: masks and negatives are keyed by it and by session and slot, so they do
+  // not depend on which rank holds a session. Dropout draws from torch's generator.
+  virtual LossOutput training_loss(const Batch& batch, uint64_t seed) = 0;
+  // What scores each session's next item: [B, d], to rank against item_table().
+  virtual torch::Tensor query_states(const Batch& batch) = 0;
+  virtual EmbeddingTableImpl& item_table() = 0;
 };
 TORCH_MODULE(Recommender);
 
 // UserError naming the option for an unknown body, masking or loss, or a pairing the
 // body cannot train (listing the valid choices).
-Recommender build_recommender(const ModelOptions& options, const Schema& schema);
+Recommender build_recommender(const ModelOptions& options, const Schema& schema,
+                              const TableFactory& tables = make_local_table);
+
+// Scores of every item as the next event after each session, [B, V], reserved ids -inf.
+// Whole score matrices suit small catalogs and tests; needs a local item table.
+torch::Tensor next_item_scores(RecommenderImpl& recommender, const Batch& batch);
 
 }  // namespace seqrec::model

@@ -19,8 +19,9 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body, std::unique_ptr<Masking> masking,
                             std::shared_ptr<ItemLossImpl> loss);
 
-  LossOutput training_loss(const Batch& batch) override;
-  torch::Tensor next_item_scores(const Batch& batch) override;
+  LossOutput training_loss(const Batch& batch, uint64_t seed) override;
+  torch::Tensor query_states(const Batch& batch) override;
+  EmbeddingTableImpl& item_table() override { return input_->item_table(); }
 
   // The body's output at every slot of a masked batch: [B, L, d_model].
   torch::Tensor encode(const MaskedBatch& masked);

@@ -1,22 +1,31 @@
-// The training loop: one process, one model, one data set.
+// The training loop: one model spread over the ranks of a communicator (one rank alone
+// is the same loop).
 //
-// Each step: next batch -> model's masked loss -> backward -> clip -> AdamW with the
-// scheduled learning rate. Validation every `eval_every` steps (0: after each epoch)
-// with full-catalog ranking; the best weights by `monitor` are kept, training stops
-// after `patience` evaluations without improvement, and the best weights are scored
-// on the test split next to the most-popular baseline. Everything measured goes to
-// <run_dir>/metrics.jsonl, one JSON object per line.
+// Each step: every rank takes its share of the global batch -> the model's masked loss
+// summed over its labelled positions -> divided by the global count of labelled
+// positions -> backward -> DistributedOptimizer (gradients summed over ranks, global-norm
+// clipping, AdamW on replicated parameters, row-wise Adam on sharded tables) with the
+// scheduled learning rate. Masks and negatives are keyed by (seed, step, session, slot),
+// so the same global batch size on N ranks trains the same model as on one (without
+// dropout, whose masks are each rank's own draws). A step whose loss is not finite on
+// some rank is skipped by all of them.
 //
-// Dropout, masks and negatives draw from torch's global generator, as does the model's
-// initialisation: seed it (torch::manual_seed) before building the model, and a CPU run
-// repeats bit for bit. `seed` here drives the data order.
+// Validation every `eval_every` steps (0: after each epoch) with full-catalog ranking;
+// the best weights by `monitor` are kept, training stops after `patience` evaluations
+// without improvement, and the best weights are scored on the test split next to the
+// most-popular baseline. Rank 0 writes <run_dir>/metrics.jsonl, one JSON object per line.
+//
+// Seed torch's generator alike on every rank before building the model, so replicated
+// parameters start equal (they are also broadcast from rank 0).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "seqrec/comm/communicator.h"
 #include "seqrec/data/dataset.h"
 #include "seqrec/model/recommender.h"
 
@@ -25,12 +34,13 @@ namespace seqrec::train {
 struct TrainOptions {
   int64_t epochs = 200;
   int64_t max_steps = 0;             // 0: no limit besides epochs
-  int64_t batch_size = 128;          // global: sessions per step
+  int64_t batch_size = 128;          // global: sessions per step over all ranks
   double lr = 1e-3;
   double weight_decay = 0.0;
   std::string schedule = "constant"; // constant | linear | cosine
   int64_t warmup_steps = 0;
   double clip_norm = 1.0;            // 0: no clipping
+  std::string sparse_optimizer = "adam";  // of sharded tables: adam | adagrad
   int64_t eval_every = 0;            // steps; 0: after each epoch
   int64_t eval_batch_size = 256;
   std::string monitor = "ndcg@10";
@@ -45,13 +55,15 @@ struct TrainOptions {
 
 struct TrainResult {
   int64_t steps = 0;
+  int64_t skipped_steps = 0;         // non-finite loss on some rank
   int64_t best_step = 0;
   std::map<std::string, double> best_valid;
   std::map<std::string, double> test;
   std::map<std::string, double> popularity_test;
+  std::vector<double> losses;        // the global mean loss of every step taken
 };
 
 TrainResult train_model(model::Recommender& recommender, const Dataset& dataset, const TrainOptions& options,
-                        int64_t max_seq_len);
+                        int64_t max_seq_len, std::shared_ptr<comm::Communicator> comm);
 
 }  // namespace seqrec::train

@@ -1,0 +1,26 @@
+// Random draws keyed by what they are for, not by the order they are drawn in.
+//
+// A mask or a negative drawn for (step, session, slot) is the same whichever rank holds
+// the session and however many ranks share the step, so N ranks train what one rank
+// trains, and a resumed step redraws exactly what the interrupted one drew.
+#pragma once
+
+#include <cstdint>
+
+#include <torch/torch.h>
+
+namespace seqrec::model {
+
+// keys (int64, any shape) -> uniforms in [0, 1), float32, same shape; each a function of
+// (seed, key) only.
+torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed);
+
+// Items drawn by inverse CDF: uniforms (any shape) and cdf [V], the running sum of a
+// sampling distribution over item ids (cdf[V-1] = 1) -> ids of the same shape.
+torch::Tensor sample_items(const torch::Tensor& uniforms, const torch::Tensor& cdf);
+
+// One key per slot of a batch: session_ids [B] (rows of sessions.tsv) and slots L ->
+// [B, L] session_id * L + slot, unique within a step over all ranks.
+torch::Tensor slot_keys(const torch::Tensor& session_ids, int64_t length);
+
+}  // namespace seqrec::model

@@ -1,0 +1,58 @@
+// One optimizer step of a model spread over ranks.
+//
+// Replicated parameters have their gradients summed over ranks in flat buckets and are
+// updated by AdamW, identically on every rank. Row-sharded tables are updated by a
+// row-wise optimizer on each rank's own rows, only the rows the step touched. Clipping
+// uses the norm of the whole gradient, all ranks and shards together. The loss whose
+// backward precedes step() must be scaled so that its sum over ranks is the step's loss
+// (the trainer divides by the global number of labelled positions): then N ranks take the
+// step one rank would.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "seqrec/comm/communicator.h"
+#include "seqrec/parallel/gradient_buckets.h"
+#include "seqrec/parallel/parameter_groups.h"
+#include "seqrec/parallel/row_sparse_optimizer.h"
+
+namespace seqrec::train {
+
+struct OptimizerOptions {
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+  double clip_norm = 1.0;              // 0: no clipping
+  std::string sparse = "adam";         // row-wise optimizer of sharded tables: adam | adagrad
+  int64_t bucket_bytes = parallel::GradientBuckets::kDefaultBucketBytes;
+};
+
+class DistributedOptimizer {
+ public:
+  // Broadcasts rank 0's replicated parameters, so every rank starts from the same model.
+  DistributedOptimizer(torch::nn::Module& model, std::shared_ptr<comm::Communicator> comm,
+                       const OptimizerOptions& options);
+
+  void set_lr(double lr);
+  // After backward: sum, clip, update, zero the gradients. Returns the gradient's global
+  // norm before clipping.
+  double step();
+  // Drops this step's gradients without updating (a step all ranks agreed to skip).
+  void skip();
+
+ private:
+  void zero();
+
+  std::shared_ptr<comm::Communicator> comm_;
+  OptimizerOptions options_;
+  parallel::ParameterGroups groups_;
+  std::unique_ptr<parallel::GradientBuckets> buckets_;
+  std::unique_ptr<torch::optim::AdamW> dense_;
+  std::vector<std::unique_ptr<parallel::RowSparseOptimizer>> sparse_;
+};
+
+}  // namespace seqrec::train

@@ -1,0 +1,78 @@
+#include "seqrec/train/distributed_optimizer.h"
+
+#include "seqrec/core/error.h"
+#include "seqrec/parallel/broadcast_parameters.h"
+#include "seqrec/parallel/global_grad_norm.h"
+#include "seqrec/parallel/row_sparse_adagrad.h"
+#include "seqrec/parallel/row_sparse_adam.h"
+
+namespace seqrec::train {
+
+namespace {
+
+std::unique_ptr<parallel::RowSparseOptimizer> sparse_optimizer(const torch::Tensor& rows,
+                                                               const OptimizerOptions& o) {
+  if (o.sparse == "adam") {
+    parallel::RowSparseAdamOptions adam;
+    adam.lr = o.lr;
+    adam.weight_decay = o.weight_decay;
+    return std::make_unique<parallel::RowSparseAdam>(rows, adam);
+  }
+  if (o.sparse == "adagrad") {
+    parallel::RowSparseAdagradOptions adagrad;
+    adagrad.lr = o.lr;
+    return std::make_unique<parallel::RowSparseAdagrad>(rows, adagrad);
+  }
+  fail("train.sparse_optimizer: unknown value '", o.sparse, "' (valid: adam, adagrad)");
+}
+
+std::vector<torch::Tensor> shards(const parallel::ParameterGroups& groups) {
+  std::vector<torch::Tensor> out;
+  for (const auto& table : groups.sharded) out.push_back(table->shard());
+  return out;
+}
+
+}  // namespace
+
+DistributedOptimizer::DistributedOptimizer(torch::nn::Module& model, std::shared_ptr<comm::Communicator> comm,
+                                           const OptimizerOptions& options)
+    : comm_(std::move(comm)), options_(options), groups_(parallel::parameter_groups(model)) {
+  parallel::broadcast_parameters(groups_.replicated, *comm_, 0);
+  buckets_ = std::make_unique<parallel::GradientBuckets>(groups_.replicated, comm_, options.bucket_bytes);
+  dense_ = std::make_unique<torch::optim::AdamW>(
+      groups_.replicated, torch::optim::AdamWOptions(options.lr).weight_decay(options.weight_decay));
+  for (const auto& table : groups_.sharded) sparse_.push_back(sparse_optimizer(table->shard(), options));
+}
+
+void DistributedOptimizer::set_lr(double lr) {
+  for (auto& group : dense_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  for (auto& sparse : sparse_) sparse->set_lr(lr);
+}
+
+double DistributedOptimizer::step() {
+  buckets_->all_reduce();
+  const std::vector<torch::Tensor> sharded = shards(groups_);
+  const double norm = options_.clip_norm > 0
+                          ? parallel::clip_grad_norm(groups_.replicated, sharded, options_.clip_norm, *comm_)
+                          : parallel::global_grad_norm(groups_.replicated, sharded, *comm_);
+  dense_->step();
+  for (size_t i = 0; i < sparse_.size(); ++i) sparse_[i]->step(groups_.sharded[i]->take_touched_rows());
+  zero();
+  return norm;
+}
+
+void DistributedOptimizer::skip() {
+  for (const auto& table : groups_.sharded) table->take_touched_rows();
+  zero();
+}
+
+void DistributedOptimizer::zero() {
+  // Not the optimizers' zero_grad: LibTorch 2.x resets gradients to undefined, which
+  // would cut the replicated gradients loose from their buckets.
+  buckets_->zero();
+  for (const auto& table : groups_.sharded) {
+    if (table->shard().grad().defined()) table->shard().mutable_grad().zero_();
+  }
+}
+
+}  // namespace seqrec::train
