@@ -7,15 +7,11 @@
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
+#include "collective_arguments.h"
 
 namespace seqrec::comm {
 
 namespace {
-
-template <typename... Parts>
-void require(bool condition, const char* operation, const Parts&... why) {
-  if (!condition) throw std::invalid_argument(str_cat(operation, ": ", why...));
-}
 
 enum class Use { Move, Reduce };
 
@@ -54,17 +50,6 @@ int mpi_count(int64_t elements, const char* operation) {
   return static_cast<int>(elements);
 }
 
-void require_rows(const torch::Tensor& tensor, const char* operation) {
-  require(tensor.dim() >= 1, operation, "needs a tensor of at least one dimension, got a scalar");
-}
-
-// From the trailing sizes rather than numel() / size(0), so that zero rows work.
-int64_t row_elements(const torch::Tensor& tensor) {
-  int64_t elements = 1;
-  for (int64_t d = 1; d < tensor.dim(); ++d) elements *= tensor.size(d);
-  return elements;
-}
-
 // MPI's per-rank counts and offsets for a variable exchange, in elements.
 struct ElementLayout {
   std::vector<int> counts;
@@ -80,12 +65,6 @@ ElementLayout element_layout(const std::vector<int64_t>& rows, int64_t row_eleme
     offset += count * row_elements;
   }
   return layout;
-}
-
-std::vector<int64_t> with_rows(const torch::Tensor& tensor, int64_t rows) {
-  std::vector<int64_t> sizes = tensor.sizes().vec();
-  sizes[0] = rows;
-  return sizes;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
+#include "collective_arguments.h"
 
 // A CUDA LibTorch ships c10/cuda with the macros file its build generated. The CPU
 // LibTorch of some distributions ships the c10/cuda headers without that file, and they do
@@ -25,11 +26,6 @@
 namespace seqrec::comm {
 
 namespace {
-
-template <typename... Parts>
-void require(bool condition, const char* operation, const Parts&... why) {
-  if (!condition) throw std::invalid_argument(str_cat(operation, ": ", why...));
-}
 
 void check_cuda(const char* call, cudaError_t status) {
   if (status != cudaSuccess) throw std::runtime_error(str_cat(call, " failed: ", cudaGetErrorString(status)));
@@ -77,23 +73,6 @@ ncclRedOp_t nccl_op(ReduceOp op) {
     case ReduceOp::Min: return ncclMin;
   }
   throw std::logic_error("unknown ReduceOp");
-}
-
-void require_rows(const torch::Tensor& tensor, const char* operation) {
-  require(tensor.dim() >= 1, operation, "needs a tensor of at least one dimension, got a scalar");
-}
-
-// From the trailing sizes rather than numel() / size(0), so that zero rows work.
-int64_t row_elements(const torch::Tensor& tensor) {
-  int64_t elements = 1;
-  for (int64_t d = 1; d < tensor.dim(); ++d) elements *= tensor.size(d);
-  return elements;
-}
-
-std::vector<int64_t> with_rows(const torch::Tensor& tensor, int64_t rows) {
-  std::vector<int64_t> sizes = tensor.sizes().vec();
-  sizes[0] = rows;
-  return sizes;
 }
 
 // Sends and receives between ncclGroupStart and ncclGroupEnd run as one operation (and
