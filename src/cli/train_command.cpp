@@ -46,7 +46,7 @@ void describe(po::options_description& d) {
   d.add_options()
       ("data.path", po::value(&o.data)->default_value("data/synthetic"), "prepared data set directory")
       ("data.max_seq_len", po::value(&o.model.max_seq_len)->default_value(m.max_seq_len), "events per session kept (most recent)")
-      ("model.body", po::value(&o.model.body)->default_value(m.body), "sasrec | transformer")
+      ("model.body", po::value(&o.model.body)->default_value(m.body), "sasrec | transformer | gru4rec")
       ("model.masking", po::value(&o.model.masking)->default_value(m.masking), "clm (causal next item) | mlm (masked items, bidirectional)")
       ("model.loss", po::value(&o.model.loss)->default_value(m.loss), "ce (full softmax) | sampled (sampled softmax) | bce (one negative, original SASRec)")
       ("model.d_model", po::value(&o.model.d_model)->default_value(m.d_model), "hidden size")

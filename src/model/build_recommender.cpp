@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "seqrec/core/error.h"
+#include "seqrec/model/gru4rec_body.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/model/sasrec_body.h"
 #include "seqrec/model/sequential_recommender.h"
@@ -26,20 +27,22 @@ void check_choice(const std::string& option, const std::string& value, const std
 }
 
 void check_options(const ModelOptions& o, const Schema& schema) {
-  check_choice("body", o.body, {"sasrec", "transformer"});
+  check_choice("body", o.body, {"sasrec", "transformer", "gru4rec"});
   check_choice("masking", o.masking, {"clm", "mlm"});
   check_choice("loss", o.loss, {"ce", "sampled", "bce"});
   check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum"});
   check_choice("norm", o.norm, {"pre", "post"});
   check_choice("activation", o.activation, {"gelu", "relu"});
-  if (o.body == "sasrec" && o.masking != "clm") {
-    fail("model.masking: body 'sasrec' is causal and cannot train '", o.masking, "' (valid for sasrec: clm)");
+  if ((o.body == "sasrec" || o.body == "gru4rec") && o.masking != "clm") {
+    fail("model.masking: body '", o.body, "' is causal and cannot train '", o.masking, "' (valid for ", o.body,
+         ": clm)");
   }
   if (o.d_model < 1 || o.layers < 1 || o.heads < 1) {
     fail("model.d_model, model.layers and model.heads must be at least 1 (got ", o.d_model, ", ", o.layers, ", ",
          o.heads, ")");
   }
-  if (o.d_model % o.heads != 0) {
+  // Heads split d_model in attention bodies only; gru4rec has none, so --model.heads is moot.
+  if (o.body != "gru4rec" && o.d_model % o.heads != 0) {
     fail("model.d_model (", o.d_model, ") must be a multiple of model.heads (", o.heads, ")");
   }
   if (o.d_ff < 0) fail("model.d_ff must be 0 (the body's default) or more (got ", o.d_ff, ")");
@@ -71,6 +74,13 @@ void check_options(const ModelOptions& o, const Schema& schema) {
 }
 
 std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o) {
+  if (o.body == "gru4rec") {
+    Gru4recOptions gru4rec;
+    gru4rec.d_model = o.d_model;
+    gru4rec.layers = o.layers;
+    gru4rec.dropout = o.dropout;
+    return std::make_shared<Gru4recBodyImpl>(gru4rec);
+  }
   if (o.body == "sasrec") {
     SasrecOptions sasrec;
     sasrec.d_model = o.d_model;

@@ -23,6 +23,7 @@
 #include "seqrec/parallel/sharded_embedding_table.h"
 #include "seqrec/train/agreed_batches.h"
 #include "seqrec/train/train_step.h"
+#include "support/model_batches.h"
 #include "support/shared_random_dataset.h"
 
 namespace seqrec::train {
@@ -50,14 +51,8 @@ struct ModelSetup {
 
 model::ModelOptions options(const std::string& body, const std::string& masking, const std::string& loss,
                             bool side_features) {
-  model::ModelOptions o;
-  o.body = body;
-  o.masking = masking;
-  o.loss = loss;
+  model::ModelOptions o = test::small_model_options(body, masking, loss);
   o.d_model = 16;
-  o.layers = 2;
-  o.heads = 2;
-  o.dropout = 0.0;
   o.max_seq_len = kMaxSeqLen;
   o.negatives = 40;
   o.use_side_features = side_features;

@@ -27,7 +27,7 @@ TEST(ModelBuild, SasrecTrainsOnlyCausally) {
 
 TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
   EXPECT_NE(build_error(small_model_options("gru", "clm", "ce")).find("model.body: unknown value 'gru' (valid: sasrec, "
-                                                                      "transformer)"),
+                                                                      "transformer, gru4rec)"),
             std::string::npos);
   EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm)"), std::string::npos);
   EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce)"),

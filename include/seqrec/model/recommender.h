@@ -18,7 +18,7 @@
 namespace seqrec::model {
 
 struct ModelOptions {
-  std::string body = "sasrec";        // sasrec | transformer
+  std::string body = "sasrec";        // sasrec | transformer | gru4rec
   std::string masking = "clm";        // clm | mlm (transformer only)
   std::string loss = "ce";            // ce (full softmax) | sampled | bce
   int64_t d_model = 64;
