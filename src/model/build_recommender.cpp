@@ -30,6 +30,7 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   check_choice("body", o.body, {"sasrec", "transformer", "gru4rec"});
   check_choice("masking", o.masking, {"clm", "mlm"});
   check_choice("loss", o.loss, {"ce", "sampled", "bce"});
+  check_choice("negative_sharing", o.negative_sharing, {"position", "step"});
   check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum"});
   check_choice("norm", o.norm, {"pre", "post"});
   check_choice("activation", o.activation, {"gelu", "relu"});
@@ -105,7 +106,9 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o) {
 std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& schema) {
   if (o.loss == "ce") return std::make_shared<FullSoftmaxLossImpl>(o.label_smoothing);
   const torch::Tensor distribution = uniform_item_distribution(schema.item().cardinality);
-  if (o.loss == "sampled") return std::make_shared<SampledSoftmaxLossImpl>(distribution, o.negatives);
+  if (o.loss == "sampled") {
+    return std::make_shared<SampledSoftmaxLossImpl>(distribution, o.negatives, o.negative_sharing == "position");
+  }
   return std::make_shared<BinaryCrossEntropyLossImpl>(distribution);
 }
 

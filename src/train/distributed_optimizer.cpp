@@ -16,6 +16,8 @@ std::unique_ptr<parallel::RowSparseOptimizer> sparse_optimizer(const torch::Tens
     parallel::RowSparseAdamOptions adam;
     adam.lr = o.lr;
     adam.weight_decay = o.weight_decay;
+    adam.beta1 = o.beta1;
+    adam.beta2 = o.beta2;
     return std::make_unique<parallel::RowSparseAdam>(rows, adam);
   }
   if (o.sparse == "adagrad") {
@@ -40,7 +42,9 @@ DistributedOptimizer::DistributedOptimizer(torch::nn::Module& model, std::shared
   parallel::broadcast_parameters(groups_.replicated, *comm_, 0);
   buckets_ = std::make_unique<parallel::GradientBuckets>(groups_.replicated, comm_, options.bucket_bytes);
   dense_ = std::make_unique<torch::optim::AdamW>(
-      groups_.replicated, torch::optim::AdamWOptions(options.lr).weight_decay(options.weight_decay));
+      groups_.replicated, torch::optim::AdamWOptions(options.lr)
+                                 .betas(std::make_tuple(options.beta1, options.beta2))
+                                 .weight_decay(options.weight_decay));
   for (const auto& table : groups_.sharded) sparse_.push_back(sparse_optimizer(table->shard(), options));
 }
 

@@ -45,6 +45,7 @@ OptimizerOptions optimizer_options(const TrainOptions& o) {
   OptimizerOptions out;
   out.lr = o.lr;
   out.weight_decay = o.weight_decay;
+  out.beta2 = o.adam_beta2;
   out.clip_norm = o.clip_norm;
   out.sparse = o.sparse_optimizer;
   return out;

@@ -48,6 +48,50 @@ TEST(ModelLosses, SampledSoftmaxMasksAccidentalHitsAndCorrectsLogQ) {
   EXPECT_NEAR(loss.item<double>(), expected, 1e-5);
 }
 
+TEST(ModelLosses, SampledSoftmaxWithNegativesPerPosition) {
+  torch::manual_seed(4);
+  const torch::Tensor hidden = torch::randn({2, 3});
+  const torch::Tensor items = torch::randn({6, 3});
+  const torch::Tensor labels = torch::tensor({2, 4}, torch::kInt64);
+  const torch::Tensor negatives = torch::tensor({{3, 2, 5}, {4, 5, 5}}, torch::kInt64);
+  const std::vector<double> q = {0, 0, 0.1, 0.2, 0.3, 0.4};
+  const torch::Tensor log_q = torch::tensor(q, torch::kFloat32).log();
+
+  double expected = 0;
+  for (int64_t n = 0; n < 2; ++n) {
+    const int64_t label = labels[n].item<int64_t>();
+    const double positive = score_of(hidden[n], items[label]) - std::log(q[label]);
+    double sum = std::exp(positive);
+    for (int64_t k = 0; k < 3; ++k) {
+      const int64_t negative = negatives[n][k].item<int64_t>();
+      if (negative != label) sum += std::exp(score_of(hidden[n], items[negative]) - std::log(q[negative]));
+    }
+    expected += std::log(sum) - positive;
+  }
+  const torch::Tensor rows = items.index_select(0, negatives.flatten()).view({2, 3, 3});
+  const torch::Tensor loss =
+      sampled_softmax_loss(hidden, labels, items.index_select(0, labels), negatives, rows, log_q);
+  EXPECT_NEAR(loss.item<double>(), expected, 1e-5);
+}
+
+// Fresh negatives per position are keyed by the position: the same key draws the same
+// negatives, another key others.
+TEST(ModelLosses, PerPositionNegativesFollowThePositionKey) {
+  torch::manual_seed(5);
+  const torch::Tensor items = torch::randn({50, 4});
+  const torch::Tensor query = torch::randn({1, 4});
+  SampledSoftmaxLossImpl loss(uniform_item_distribution(50), 5, /*per_position=*/true);
+  // Positions alike in all but their keys.
+  const auto loss_of = [&](const std::vector<int64_t>& keys) {
+    const auto n = static_cast<int64_t>(keys.size());
+    const LabelledPositions p{query.expand({n, 4}).contiguous(), torch::full({n}, 7, torch::kInt64),
+                              torch::tensor(keys, torch::kInt64)};
+    return loss.forward(p, *table_of(items), 9).item<double>();
+  };
+  EXPECT_DOUBLE_EQ(loss_of({3, 3}), 2 * loss_of({3}));
+  EXPECT_NE(loss_of({3, 4}), 2 * loss_of({3}));
+}
+
 TEST(ModelLosses, FullSoftmaxLeavesReservedIdsOutAndSmoothsOverRealItems) {
   torch::manual_seed(2);
   const torch::Tensor hidden = torch::randn({3, 4});

@@ -38,24 +38,27 @@ class FullSoftmaxLossImpl : public ItemLossImpl {
   double label_smoothing_;
 };
 
-// Softmax over each label and `negatives` items drawn per step from a sampling
-// distribution q [V] (shared by all positions of the step, on every rank). A negative
-// equal to the position's label is masked out, and every logit is corrected by
-// -log q(item) so that frequently drawn items are not over-penalised (constant under
-// uniform sampling).
+// Softmax over each label and `negatives` items drawn from a sampling distribution q [V]:
+// fresh ones for every position (per_position, as gSASRec and RecTools draw them), or one
+// set shared by all positions of the step (cheaper: K rows instead of N * K). Either way
+// the draws are keyed, so every rank draws what one rank would. A negative equal to the
+// position's label is masked out, and every logit is corrected by -log q(item) so that
+// frequently drawn items are not over-penalised (constant under uniform sampling).
 class SampledSoftmaxLossImpl : public ItemLossImpl {
  public:
-  SampledSoftmaxLossImpl(torch::Tensor sampling_distribution, int64_t negatives);
+  SampledSoftmaxLossImpl(torch::Tensor sampling_distribution, int64_t negatives, bool per_position);
   torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) override;
 
  private:
   torch::Tensor log_q_;
   torch::Tensor cdf_;
   int64_t negatives_;
+  bool per_position_;
 };
 
 // The sampled softmax loss (sum over positions) given the rows of the labels [N, d], the
-// negatives' ids [K] and rows [K, d], and log q [V].
+// negatives' ids, shared [K] or per position [N, K], their rows ([K, d] or [N, K, d]),
+// and log q [V].
 torch::Tensor sampled_softmax_loss(const torch::Tensor& hidden, const torch::Tensor& labels,
                                    const torch::Tensor& label_rows, const torch::Tensor& negatives,
                                    const torch::Tensor& negative_rows, const torch::Tensor& log_q);

@@ -27,7 +27,8 @@ struct ModelOptions {
   int64_t d_ff = 0;                   // 0: the body's default (sasrec d_model, transformer 4 * d_model)
   double dropout = 0.2;
   int64_t max_seq_len = 50;
-  int64_t negatives = 256;            // loss=sampled: negatives per step (bce draws one per position)
+  int64_t negatives = 256;            // loss=sampled: negatives drawn (bce draws one per position)
+  std::string negative_sharing = "position";  // loss=sampled: position (fresh per position) | step (shared)
   double mlm_probability = 0.2;
   double label_smoothing = 0.0;       // loss=ce only
   bool use_side_features = true;      // false: item ids only

@@ -26,6 +26,8 @@ namespace seqrec::train {
 struct OptimizerOptions {
   double lr = 1e-3;
   double weight_decay = 0.0;
+  double beta1 = 0.9;                  // Adam's moment decays, dense and row-wise alike
+  double beta2 = 0.98;
   double clip_norm = 1.0;              // 0: no clipping
   std::string sparse = "adam";         // row-wise optimizer of sharded tables: adam | adagrad
   int64_t bucket_bytes = parallel::GradientBuckets::kDefaultBucketBytes;

@@ -37,6 +37,7 @@ struct TrainOptions {
   int64_t batch_size = 128;          // global: sessions per step over all ranks
   double lr = 1e-3;
   double weight_decay = 0.0;
+  double adam_beta2 = 0.98;          // SASRec's; 0.999 (LibTorch's default) adapts slower to rare items
   std::string schedule = "constant"; // constant | linear | cosine
   int64_t warmup_steps = 0;
   double clip_norm = 1.0;            // 0: no clipping
