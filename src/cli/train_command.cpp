@@ -84,6 +84,7 @@ void describe(po::options_description& d) {
       ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.pt and result.json go")
       ("dist.backend", po::value(&o.dist.backend)->default_value(dist.backend), "collectives: auto (nccl on GPUs, else mpi) | mpi | nccl")
       ("dist.shard_threshold", po::value(&o.dist.shard_threshold)->default_value(dist.shard_threshold), "embedding tables with more rows are row-sharded over the ranks; the item table always is (-1: shard nothing, replicate every table)")
+      ("dist.overlap", po::value(&o.train.overlap_reduction)->default_value(t.overlap_reduction), "start the all-reduce of each full gradient bucket while backward still runs (false: all after backward)")
       ("dist.timeout", po::value(&o.dist.timeout_s)->default_value(dist.timeout_s), "seconds a collective may wait before the job is aborted (0: forever)");
 }
 

@@ -10,7 +10,16 @@ bool agree(Communicator& comm, bool value, ReduceOp op) {
   return flag.item<int32_t>() != 0;
 }
 
+struct Done final : PendingCollective {
+  void wait() override {}
+};
+
 }  // namespace
+
+std::unique_ptr<PendingCollective> Communicator::start_all_reduce(const torch::Tensor& tensor, ReduceOp op) {
+  all_reduce(tensor, op);
+  return std::make_unique<Done>();
+}
 
 bool Communicator::any(bool value) { return agree(*this, value, ReduceOp::Max); }
 

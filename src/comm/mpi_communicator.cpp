@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
@@ -98,6 +99,7 @@ MpiCommunicator::~MpiCommunicator() {
 // timeout: a rank that died, hangs, or skipped the call would otherwise leave the rest
 // waiting forever with nothing in the logs.
 void MpiCommunicator::wait(MPI_Request& request, const char* operation) {
+  if (request == MPI_REQUEST_NULL) return;
   if (timeout_.count() == 0) {
     MPI_Wait(&request, MPI_STATUS_IGNORE);
     return;
@@ -122,6 +124,32 @@ void MpiCommunicator::all_reduce(const torch::Tensor& tensor, ReduceOp op) {
   MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), mpi_count(tensor.numel(), "all_reduce"), type, mpi_op(op), comm_,
                  &request);
   wait(request, "all_reduce");
+}
+
+// A non-blocking all-reduce: MPI moves it along whenever this process calls MPI (each
+// later start included), and wait() finishes it under the same timeout as the rest.
+class MpiCommunicator::PendingRequest final : public PendingCollective {
+ public:
+  PendingRequest(MpiCommunicator& comm, torch::Tensor tensor) : comm_(comm), tensor_(std::move(tensor)) {}
+  ~PendingRequest() override { wait(); }  // MPI still writes into the tensor until then
+  PendingRequest(const PendingRequest&) = delete;
+  PendingRequest& operator=(const PendingRequest&) = delete;
+
+  void wait() override { comm_.wait(request_, "all_reduce"); }
+  MPI_Request& request() { return request_; }
+
+ private:
+  MpiCommunicator& comm_;
+  torch::Tensor tensor_;  // kept alive while MPI may write into it
+  MPI_Request request_ = MPI_REQUEST_NULL;
+};
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce(const torch::Tensor& tensor, ReduceOp op) {
+  const MPI_Datatype type = mpi_type(tensor, "all_reduce", Use::Reduce);
+  auto pending = std::make_unique<PendingRequest>(*this, tensor);
+  MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), mpi_count(tensor.numel(), "all_reduce"), type, mpi_op(op), comm_,
+                 &pending->request());
+  return pending;
 }
 
 torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& tensor) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
@@ -100,7 +101,19 @@ class Group {
 struct UniqueIdMessage {
   ncclResult_t status = ncclSuccess;
   ncclUniqueId id;
+  ncclUniqueId side_id;  // of the communicator for start_all_reduce
 };
+
+ncclComm_t init_rank(int size, const ncclUniqueId& id, int rank, int device, int devices) {
+  ncclComm_t comm = nullptr;
+  const ncclResult_t status = ncclCommInitRank(&comm, size, id, rank);
+  if (status != ncclSuccess) {
+    throw std::runtime_error(str_cat("ncclCommInitRank failed on rank ", rank, " (cuda:", device, " of ", devices,
+                                     " visible; NCCL needs a GPU of its own for each rank of a node): ",
+                                     nccl_reason(status)));
+  }
+  return comm;
+}
 
 }  // namespace
 
@@ -130,20 +143,21 @@ NcclCommunicator::NcclCommunicator(std::chrono::seconds timeout) : timeout_(time
 
     UniqueIdMessage message;
     std::memset(&message.id, 0, sizeof message.id);
-    if (rank_ == 0) message.status = ncclGetUniqueId(&message.id);
+    std::memset(&message.side_id, 0, sizeof message.side_id);
+    if (rank_ == 0) {
+      message.status = ncclGetUniqueId(&message.id);
+      if (message.status == ncclSuccess) message.status = ncclGetUniqueId(&message.side_id);
+    }
     MPI_Bcast(&message, static_cast<int>(sizeof message), MPI_BYTE, 0, mpi_comm_);
     check_nccl("ncclGetUniqueId (on rank 0)", message.status);
     MPI_Barrier(mpi_comm_);
-    ncclComm_t comm = nullptr;
-    const ncclResult_t status = ncclCommInitRank(&comm, size_, message.id, rank_);
-    if (status != ncclSuccess) {
-      throw std::runtime_error(str_cat("ncclCommInitRank failed on rank ", rank_, " (cuda:", device_index_, " of ",
-                                       devices, " visible; NCCL needs a GPU of its own for each rank of a node): ",
-                                       nccl_reason(status)));
-    }
-    comm_ = comm;
+    comm_ = init_rank(size_, message.id, rank_, device_index_, devices);
+    side_comm_ = init_rank(size_, message.side_id, rank_, device_index_, devices);
+    check_cuda("cudaStreamCreateWithFlags", cudaStreamCreateWithFlags(&side_stream_, cudaStreamNonBlocking));
     check_cuda("cudaEventCreateWithFlags", cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
   } catch (...) {
+    if (side_stream_ != nullptr) cudaStreamDestroy(side_stream_);
+    if (side_comm_ != nullptr) ncclCommDestroy(side_comm_);
     if (comm_ != nullptr) ncclCommDestroy(comm_);
     MPI_Comm_free(&mpi_comm_);
     throw;
@@ -154,6 +168,8 @@ NcclCommunicator::~NcclCommunicator() {
   if (done_ != nullptr) cudaEventDestroy(done_);
   // Waits for the collectives still queued; it involves no other rank.
   if (comm_ != nullptr) ncclCommDestroy(comm_);
+  if (side_comm_ != nullptr) ncclCommDestroy(side_comm_);
+  if (side_stream_ != nullptr) cudaStreamDestroy(side_stream_);
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Comm_free(&mpi_comm_);
@@ -183,19 +199,23 @@ void NcclCommunicator::finish(const char* operation, bool host) {
     return;
   }
   check_cuda("cudaEventRecord", cudaEventRecord(done_, stream()));
+  watch(done_, comm_, operation);
+}
+
+void NcclCommunicator::watch(cudaEvent_t event, ncclComm_t& comm, const char* operation) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   for (;;) {
-    const cudaError_t state = cudaEventQuery(done_);
+    const cudaError_t state = cudaEventQuery(event);
     if (state == cudaSuccess) return;
     if (state != cudaErrorNotReady) check_cuda("cudaEventQuery", state);
     ncclResult_t async = ncclSuccess;
-    check_nccl("ncclCommGetAsyncError", ncclCommGetAsyncError(comm_, &async));
+    check_nccl("ncclCommGetAsyncError", ncclCommGetAsyncError(comm, &async));
     if (async != ncclSuccess && async != ncclInProgress) {
       // The communicator is unusable after an asynchronous error; aborting it frees the
       // GPU from the stuck kernel so that the exception can unwind.
       const std::string reason = nccl_reason(async);
-      ncclCommAbort(comm_);
-      comm_ = nullptr;
+      ncclCommAbort(comm);
+      comm = nullptr;
       throw std::runtime_error(str_cat(operation, " failed on rank ", rank_, " of ", size_, ": NCCL ", reason));
     }
     if (std::chrono::steady_clock::now() > deadline) abort_job(operation);
@@ -207,6 +227,8 @@ void NcclCommunicator::abort_job(const char* operation) {
   log::error(operation, " did not complete within ", timeout_.count(), " s on rank ", rank_, " of ", size_,
              "; another rank failed, hangs or skipped it. Aborting the job.");
   // MPI_Abort alone may wait on a GPU spinning in a collective that will never finish.
+  if (side_comm_ != nullptr) ncclCommAbort(side_comm_);
+  side_comm_ = nullptr;
   ncclCommAbort(comm_);
   comm_ = nullptr;
   MPI_Abort(mpi_comm_, kExitFailure);
@@ -219,6 +241,48 @@ void NcclCommunicator::all_reduce(const torch::Tensor& tensor, ReduceOp op) {
   check_nccl("ncclAllReduce", ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
                                             type, nccl_op(op), comm_, stream()));
   finish("all_reduce", false);
+}
+
+// The event recorded on the side stream behind the all-reduce; the tensor is kept alive
+// until the current stream has been queued behind it.
+class NcclCommunicator::PendingEvent final : public PendingCollective {
+ public:
+  PendingEvent(NcclCommunicator& comm, torch::Tensor tensor) : comm_(comm), tensor_(std::move(tensor)) {
+    check_cuda("cudaEventCreateWithFlags", cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
+  }
+  ~PendingEvent() override {
+    if (done_ != nullptr) cudaEventDestroy(done_);
+  }
+  PendingEvent(const PendingEvent&) = delete;
+  PendingEvent& operator=(const PendingEvent&) = delete;
+
+  cudaEvent_t event() const { return done_; }
+  void wait() override {
+    if (waited_) return;
+    waited_ = true;
+    if (comm_.timeout_.count() > 0) comm_.watch(done_, comm_.side_comm_, "all_reduce (started)");
+    check_cuda("cudaStreamWaitEvent", cudaStreamWaitEvent(comm_.stream(), done_, 0));
+  }
+
+ private:
+  NcclCommunicator& comm_;
+  torch::Tensor tensor_;
+  cudaEvent_t done_ = nullptr;
+  bool waited_ = false;
+};
+
+std::unique_ptr<PendingCollective> NcclCommunicator::start_all_reduce(const torch::Tensor& tensor, ReduceOp op) {
+  const ncclDataType_t type = nccl_type(tensor, "all_reduce", device_index_);
+  auto pending = std::make_unique<PendingEvent>(*this, tensor);
+  // The side stream starts behind what the current stream has queued: the gradients.
+  check_cuda("cudaEventRecord", cudaEventRecord(pending->event(), stream()));
+  check_cuda("cudaStreamWaitEvent", cudaStreamWaitEvent(side_stream_, pending->event(), 0));
+  if (tensor.numel() > 0) {
+    check_nccl("ncclAllReduce", ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
+                                              type, nccl_op(op), side_comm_, side_stream_));
+  }
+  check_cuda("cudaEventRecord", cudaEventRecord(pending->event(), side_stream_));
+  return pending;
 }
 
 torch::Tensor NcclCommunicator::all_gather(const torch::Tensor& tensor) {

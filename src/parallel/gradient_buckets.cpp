@@ -1,8 +1,13 @@
 #include "seqrec/parallel/gradient_buckets.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_set>
 #include <utility>
+
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
 
 #include "seqrec/core/error.h"
 
@@ -28,10 +33,24 @@ torch::Tensor slice_for(const torch::Tensor& buffer, const Placement& placement)
   return buffer.narrow(0, placement.offset, placement.parameter.numel()).view(placement.parameter.sizes()).detach();
 }
 
+// Runs after the accumulator has added this backward's gradient into .grad().
+class GradientReadyHook final : public torch::autograd::FunctionPostHook {
+ public:
+  explicit GradientReadyHook(std::function<void()> ready) : ready_(std::move(ready)) {}
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list& /*inputs*/) override {
+    ready_();
+    return outputs;
+  }
+
+ private:
+  std::function<void()> ready_;
+};
+
 }  // namespace
 
 GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& parameters,
-                                 std::shared_ptr<comm::Communicator> comm, int64_t bucket_bytes)
+                                 std::shared_ptr<comm::Communicator> comm, int64_t bucket_bytes, bool overlap)
     : comm_(std::move(comm)) {
   if (!comm_) fail("GradientBuckets: no communicator");
   if (bucket_bytes < 1) fail("GradientBuckets: bucket size must be positive, got ", bucket_bytes, " bytes");
@@ -74,14 +93,42 @@ GradientBuckets::GradientBuckets(const std::vector<torch::Tensor>& parameters,
     }
     buckets_.push_back(std::move(bucket));
   }
+  rearm();
+  if (overlap && comm_->size() > 1) add_hooks();
+}
+
+GradientBuckets::~GradientBuckets() {
+  for (const Hook& hook : hooks_) hook.accumulator->del_post_hook(hook.key);
+  for (Bucket& bucket : buckets_) bucket.reduction.reset();  // waits for what is in flight
+}
+
+void GradientBuckets::add_hooks() {
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    for (const Slot& slot : buckets_[b].slots) {
+      std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(slot.parameter);
+      const uintptr_t key =
+          accumulator->add_post_hook(std::make_unique<GradientReadyHook>([this, b] { gradient_ready(b); }));
+      hooks_.push_back({std::move(accumulator), key});
+    }
+  }
+}
+
+void GradientBuckets::gradient_ready(size_t bucket) {
+  if (buckets_[bucket].waiting > 0) --buckets_[bucket].waiting;
+  while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting == 0) {
+    start(buckets_[next_to_start_++]);
+    ++started_during_backward_;
+  }
 }
 
 void GradientBuckets::all_reduce() {
-  if (comm_->size() == 1) return;
-  for (Bucket& bucket : buckets_) reduce_bucket(bucket);
+  if (comm_->size() == 1) return rearm();
+  while (next_to_start_ < buckets_.size()) start(buckets_[next_to_start_++]);
+  finish_all();
+  rearm();
 }
 
-void GradientBuckets::reduce_bucket(Bucket& bucket) {
+void GradientBuckets::start(Bucket& bucket) {
   torch::NoGradGuard no_grad;
   for (Slot& slot : bucket.slots) {
     const torch::Tensor& grad = slot.parameter.grad();
@@ -93,10 +140,26 @@ void GradientBuckets::reduce_bucket(Bucket& bucket) {
     }
     slot.parameter.mutable_grad() = slot.grad;
   }
-  comm_->all_reduce(bucket.buffer, comm::ReduceOp::Sum);
+  bucket.reduction = comm_->start_all_reduce(bucket.buffer, comm::ReduceOp::Sum);
+}
+
+void GradientBuckets::finish_all() {
+  for (Bucket& bucket : buckets_) {
+    if (bucket.reduction) bucket.reduction->wait();
+    bucket.reduction.reset();
+  }
+}
+
+// Ready for the next backward: every bucket waits for all its gradients again.
+void GradientBuckets::rearm() {
+  for (Bucket& bucket : buckets_) bucket.waiting = bucket.slots.size();
+  next_to_start_ = 0;
+  started_during_backward_ = 0;
 }
 
 void GradientBuckets::zero() {
+  finish_all();  // a reduction still in flight would write into the zeroed buffers
+  rearm();
   torch::NoGradGuard no_grad;
   for (Bucket& bucket : buckets_) {
     bucket.buffer.zero_();

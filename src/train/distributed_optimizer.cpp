@@ -40,7 +40,8 @@ DistributedOptimizer::DistributedOptimizer(torch::nn::Module& model, std::shared
                                            const OptimizerOptions& options)
     : comm_(std::move(comm)), options_(options), groups_(parallel::parameter_groups(model)) {
   parallel::broadcast_parameters(groups_.replicated, *comm_, 0);
-  buckets_ = std::make_unique<parallel::GradientBuckets>(groups_.replicated, comm_, options.bucket_bytes);
+  buckets_ = std::make_unique<parallel::GradientBuckets>(groups_.replicated, comm_, options.bucket_bytes,
+                                                        options.overlap);
   dense_ = std::make_unique<torch::optim::AdamW>(
       groups_.replicated, torch::optim::AdamWOptions(options.lr)
                                  .betas(std::make_tuple(options.beta1, options.beta2))

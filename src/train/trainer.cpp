@@ -48,6 +48,7 @@ OptimizerOptions optimizer_options(const TrainOptions& o) {
   out.beta2 = o.adam_beta2;
   out.clip_norm = o.clip_norm;
   out.sparse = o.sparse_optimizer;
+  out.overlap = o.overlap_reduction;
   return out;
 }
 

@@ -145,6 +145,45 @@ TEST_F(GradientBucketsTest, OneRankLeavesGradientsAsBackwardMadeThem) {
   }
 }
 
+// Hooks start each bucket once backward has accumulated all its gradients; with every
+// parameter used, all of them start before backward returns, and the sums are the same.
+TEST_F(GradientBucketsTest, OverlapStartsFullBucketsDuringBackward) {
+  Net net;
+  const std::vector<torch::Tensor> used = {net.w1, net.b1, net.w2, net.scale};
+  GradientBuckets buckets(used, comm_, kSmallBuckets, /*overlap=*/true);
+  ASSERT_EQ(buckets.num_buckets(), 3u);
+  for (int step = 0; step < 2; ++step) {
+    net.loss(rank()).backward();
+    EXPECT_EQ(buckets.started_during_backward(), size() > 1 ? 3u : 0u) << "step " << step;
+    buckets.all_reduce();
+    const auto expected = summed_locally(size());
+    EXPECT_TRUE(torch::equal(net.w1.grad(), expected[0])) << "step " << step;
+    EXPECT_TRUE(torch::equal(net.b1.grad(), expected[1])) << "step " << step;
+    EXPECT_TRUE(torch::equal(net.w2.grad(), expected[2])) << "step " << step;
+    EXPECT_TRUE(torch::equal(net.scale.grad(), expected[4])) << "step " << step;
+    buckets.zero();
+  }
+}
+
+// A parameter without a gradient holds its bucket, and the ones after it, until
+// all_reduce(): every rank starts the buckets in the same order whatever backward reached.
+TEST_F(GradientBucketsTest, OverlapWaitsForBucketsBackwardLeftIncomplete) {
+  Net net;
+  GradientBuckets buckets(net.parameters(), comm_, kSmallBuckets, /*overlap=*/true);
+  net.loss(rank()).backward();
+  EXPECT_EQ(buckets.started_during_backward(), 0u) << "[unused, w2] comes first and never fills";
+  buckets.all_reduce();
+  expect_gradients(net, summed_locally(size()), "overlapped");
+}
+
+// Destroyed buckets take their hooks with them: a later backward must not call into them.
+TEST_F(GradientBucketsTest, OverlapHooksGoWithTheBuckets) {
+  Net net;
+  { GradientBuckets buckets(net.parameters(), comm_, kSmallBuckets, /*overlap=*/true); }
+  net.loss(rank()).backward();
+  EXPECT_TRUE(net.w1.grad().defined());
+}
+
 TEST_F(GradientBucketsTest, MisuseFails) {
   Net net;
   EXPECT_THROW(GradientBuckets(net.parameters(), comm_, 0), UserError);

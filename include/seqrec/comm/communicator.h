@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <torch/torch.h>
@@ -18,6 +19,14 @@ enum class ReduceOp { Sum, Max, Min };
 struct AllToAllResult {
   torch::Tensor tensor;             // received rows, rank 0's first
   std::vector<int64_t> counts;      // rows received from each rank
+};
+
+// A collective that start_all_reduce() began: its tensor must be left alone until wait()
+// returns (on a GPU: until work queued after wait() runs).
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
 };
 
 class Communicator {
@@ -35,6 +44,12 @@ class Communicator {
 
   // In place: every rank ends with the element-wise reduction over all ranks.
   virtual void all_reduce(const torch::Tensor& tensor, ReduceOp op) = 0;
+  // The same all-reduce, started and left to finish while the caller goes on (MPI: a
+  // non-blocking collective; NCCL: queued on a stream and communicator of its own behind
+  // the work queued so far), so gradient buckets reduce while backward still runs. Like
+  // every collective, all ranks start the same ones in the same order. The default is the
+  // blocking all_reduce, already done when it returns.
+  virtual std::unique_ptr<PendingCollective> start_all_reduce(const torch::Tensor& tensor, ReduceOp op);
   // Equal shapes on every rank, at least 1-D; the result stacks them along dim 0 in rank
   // order ([size * n, ...]).
   virtual torch::Tensor all_gather(const torch::Tensor& tensor) = 0;

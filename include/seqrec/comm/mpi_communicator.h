@@ -32,6 +32,7 @@ class MpiCommunicator final : public Communicator {
   torch::Device device() const override { return torch::kCPU; }
 
   void all_reduce(const torch::Tensor& tensor, ReduceOp op) override;
+  std::unique_ptr<PendingCollective> start_all_reduce(const torch::Tensor& tensor, ReduceOp op) override;
   torch::Tensor all_gather(const torch::Tensor& tensor) override;
   torch::Tensor reduce_scatter(const torch::Tensor& tensor, ReduceOp op) override;
   AllToAllResult all_to_all(const torch::Tensor& send, const std::vector<int64_t>& send_counts) override;
@@ -39,6 +40,8 @@ class MpiCommunicator final : public Communicator {
   void barrier() override;
 
  private:
+  class PendingRequest;
+  // Until `request` completes, or the timeout aborts the job. A null request is done.
   void wait(MPI_Request& request, const char* operation);
 
   MPI_Comm comm_ = MPI_COMM_NULL;

@@ -46,6 +46,11 @@ class NcclCommunicator final : public Communicator {
   torch::Device device() const override;
 
   void all_reduce(const torch::Tensor& tensor, ReduceOp op) override;
+  // On a communicator and stream of its own (side_comm_, side_stream_), behind the work
+  // queued so far on the current stream; wait() queues the current stream behind it.
+  // Two communicators, because NCCL kernels of one communicator on two streams may
+  // interleave differently on different ranks and deadlock.
+  std::unique_ptr<PendingCollective> start_all_reduce(const torch::Tensor& tensor, ReduceOp op) override;
   torch::Tensor all_gather(const torch::Tensor& tensor) override;
   torch::Tensor reduce_scatter(const torch::Tensor& tensor, ReduceOp op) override;
   AllToAllResult all_to_all(const torch::Tensor& send, const std::vector<int64_t>& send_counts) override;
@@ -53,15 +58,20 @@ class NcclCommunicator final : public Communicator {
   void barrier() override;
 
  private:
+  class PendingEvent;
   cudaStream_t stream() const;
   // After queueing `operation`: with a timeout, waits for it (watching NCCL's
   // asynchronous errors and the deadline); without one, returns at once unless `host`.
   void finish(const char* operation, bool host);
+  // With a timeout: waits on the host for `event`, watching `comm` for asynchronous errors.
+  void watch(cudaEvent_t event, ncclComm_t& comm, const char* operation);
   [[noreturn]] void abort_job(const char* operation);
   void exchange_counts(const std::vector<int64_t>& send_counts, std::vector<int64_t>& recv_counts);
 
   MPI_Comm mpi_comm_ = MPI_COMM_NULL;
   ncclComm_t comm_ = nullptr;
+  ncclComm_t side_comm_ = nullptr;
+  cudaStream_t side_stream_ = nullptr;
   cudaEvent_t done_ = nullptr;
   int device_index_ = 0;
   int rank_ = 0;

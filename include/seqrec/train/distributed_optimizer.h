@@ -31,6 +31,7 @@ struct OptimizerOptions {
   double clip_norm = 1.0;              // 0: no clipping
   std::string sparse = "adam";         // row-wise optimizer of sharded tables: adam | adagrad
   int64_t bucket_bytes = parallel::GradientBuckets::kDefaultBucketBytes;
+  bool overlap = true;                 // start bucket all-reduces during backward
 };
 
 class DistributedOptimizer {
