@@ -69,6 +69,7 @@ struct Config {
   int threads = 0;
   int64_t shard_threshold = 0;
   std::string json;
+  bool overlap = true;
   bool profile = false;
 };
 
@@ -117,6 +118,7 @@ std::optional<Config> parse(int argc, char** argv, bool print) {
       ("threads", po::value(&c.threads)->default_value(c.threads), "compute threads per rank (0: cores / ranks on the node)")
       ("shard_threshold", po::value(&c.shard_threshold)->default_value(c.shard_threshold),
        "tables with more rows are row-sharded; the item table always is (-1: replicate every table)")
+      ("overlap", po::value(&c.overlap)->default_value(c.overlap), "start gradient-bucket all-reduces during backward (--dist.overlap)")
       ("json", po::value(&c.json)->default_value(""), "also write the results to this JSON file (rank 0)")
       ("profile", po::bool_switch(&c.profile), "then time the phases of the step separately");
   po::variables_map values;
@@ -240,7 +242,9 @@ int run(int argc, char** argv) {
   model_options.seed = kSeed;
   model::Recommender model = model::build_recommender(model_options, dataset.schema(),
                                                       parallel::sharded_table_factory(comm, c.shard_threshold));
-  train::DistributedOptimizer optimizer(*model, comm, train::OptimizerOptions{});
+  train::OptimizerOptions optimizer_options;
+  optimizer_options.overlap = c.overlap;
+  train::DistributedOptimizer optimizer(*model, comm, optimizer_options);
   torch::manual_seed(derive_seed(kSeed, {kDropoutStream, static_cast<uint64_t>(comm->rank())}));
   model->train();
 
