@@ -6,6 +6,12 @@
 #       train-single-node (mpirun) and train-multi-node (srun --mpi=pmix, one node here)
 #       complete with equal test metrics; a 2-task sweep array completes, each task with
 #       its own setting and a run directory named by array job and task.
+#   tests/slurm/slurm_test.sh requeue  # ctest: slurm_requeue
+#       the requeue path with a stand-in for seqrec that keeps seqrec's preemption contract
+#       (SIGUSR1: save, exit 3; next start: resume from the save): USR1 to a single-node
+#       job and to one task of a sweep array passes through run-requeueable, the launcher
+#       and mpirun to every rank, which exit 3; the job requeues itself, starts again in
+#       the same run directory and completes. Needs nothing from the checkpoint work.
 #   tests/slurm/slurm_test.sh resume   # ctest: slurm_resume
 #       a job sent USR1 mid-run (scancel --signal=USR1 --batch) saves, exits 3, requeues
 #       itself, resumes from its checkpoint and ends with the same test metrics as an
@@ -17,12 +23,13 @@
 # (default build/seqrec). Every daemon started is stopped by its pid on any exit.
 set -uo pipefail
 stage="${1:-}"
-[[ "$stage" == jobs || "$stage" == resume ]] || { echo "usage: $0 jobs|resume" >&2; exit 2; }
+[[ "$stage" == jobs || "$stage" == requeue || "$stage" == resume ]] || { echo "usage: $0 jobs|requeue|resume" >&2; exit 2; }
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 export SEQREC_BINARY="${SEQREC_BINARY:-$repo/build/seqrec}"
 skip() { echo "SKIP slurm $stage: $*"; exit 77; }
 
-[[ -x "$SEQREC_BINARY" ]] || { echo "FAIL: no seqrec binary at $SEQREC_BINARY" >&2; exit 1; }
+# The requeue stage runs a stand-in; the others the real seqrec.
+[[ "$stage" == requeue || -x "$SEQREC_BINARY" ]] || { echo "FAIL: no seqrec binary at $SEQREC_BINARY" >&2; exit 1; }
 [[ "$(id -u)" == 0 ]] || skip "needs root (the test's own Slurm runs as SlurmUser=root)"
 "$repo/scripts/install-slurm.sh" || { echo "FAIL: could not install slurm-wlm and munge" >&2; exit 1; }
 if [[ "$stage" == resume ]] && ! "$SEQREC_BINARY" train --help 2>/dev/null | grep -q -- '--resume'; then
@@ -84,8 +91,10 @@ mkdir -p "$work/jobs" "$work/runs"
 local_slurm_start "$work/slurm" >"$work/slurm-start.log" 2>&1 || { cat "$work/slurm-start.log"; die "local Slurm did not start"; }
 echo "ok   local Slurm up (SLURM_CONF=$SLURM_CONF)"
 
-"$SEQREC_BINARY" prepare --synthetic --output "$work/data" --synthetic.users 300 --synthetic.items 100 \
-  >"$work/prepare.log" 2>&1 || { cat "$work/prepare.log"; die "seqrec prepare --synthetic"; }
+if [[ "$stage" != requeue ]]; then
+  "$SEQREC_BINARY" prepare --synthetic --output "$work/data" --synthetic.users 300 --synthetic.items 100 \
+    >"$work/prepare.log" 2>&1 || { cat "$work/prepare.log"; die "seqrec prepare --synthetic"; }
+fi
 
 # Tiny model; each job: 2 CPU ranks of one thread. The jobs run the templates unmodified;
 # only what a user would change at submission is given to sbatch. --time is generous so
@@ -128,6 +137,67 @@ if [[ "$stage" == jobs ]]; then
   done
 fi
 
+# Signals the job once `ready` (a command) succeeds, waits for it to requeue itself and
+# releases it soon (a requeued job is held for about two minutes).
+preempt_and_release() {  # job id, description, ready command...
+  local job="$1" what="$2" _; shift 2
+  for _ in $(seq 900); do "$@" && break; sleep 1; done
+  "$@" || die "$what never got under way (state $(job_field "$job" JobState))"
+  scancel --signal=USR1 --batch "$job"
+  echo "ok   sent USR1 to $what (job $job)"
+  for _ in $(seq 600); do
+    [[ "$(job_field "$job" Restarts)" -ge 1 && "$(job_field "$job" JobState)" == PENDING ]] && break
+    sleep 1
+  done
+  check "USR1: $what saved, exited 3 and requeued itself" "1 PENDING" \
+    "$(job_field "$job" Restarts) $(job_field "$job" JobState)"
+  # Not within the second of the requeue: slurmd refuses a start whose credential is as
+  # old as the revocation of the last one ("Job credential revoked", the job FAILS).
+  sleep 3
+  scontrol update JobId="$job" StartTime=now
+}
+
+if [[ "$stage" == requeue ]]; then
+  # The stand-in: each rank counts its starts; on USR1 it saves (a file) and exits 3; a
+  # start that finds its save finishes at once with exit 0.
+  cat >"$work/standin.sh" <<'STANDIN'
+#!/usr/bin/env bash
+prev="" run=""
+for a in "$@"; do [[ "$prev" == --train.run_dir ]] && run="$a"; prev="$a"; done
+mkdir -p "$run"
+me="$run/rank-$OMPI_COMM_WORLD_RANK"
+echo "start" >>"$me.starts"
+[[ -e "$me.saved" ]] && { echo "resumed" >"$me.result"; exit 0; }
+trap 'echo saved >"$me.saved"; exit 3' USR1
+echo "running" >"$me.running"
+for _ in $(seq 3000); do sleep 0.2; done
+exit 0
+STANDIN
+  chmod +x "$work/standin.sh"
+  ranks_running() {  # run directory, ranks
+    local r; for ((r = 0; r < $2; r++)); do [[ -e "$1/rank-$r.running" ]] || return 1; done
+  }
+  single=$(SEQREC_BINARY="$work/standin.sh" "${submit[@]}" --ntasks-per-node=2 \
+           "$repo/cluster/train-single-node.sbatch" "$repo/configs/quickstart.ini") || die "sbatch train-single-node"
+  dir="$work/runs/seqrec-train-$single"
+  preempt_and_release "$single" "the single-node job" ranks_running "$dir" 2
+  check "the requeued job completes" "COMPLETED 0:0" "$(wait_done "$single" 900) $(job_field "$single" ExitCode)"
+  check "both ranks saved, started twice in the same run directory, resumed" \
+    "saved 2 resumed saved 2 resumed" \
+    "$(for r in 0 1; do echo "$(cat "$dir/rank-$r.saved") $(wc -l <"$dir/rank-$r.starts") $(cat "$dir/rank-$r.result")"; done 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+  log="slurm-seqrec-train-$single.out"
+  check "its log shows the requeue and a second start" "yes yes" \
+    "$(grep -q 'requeueing job' "$log" && echo yes || echo no) $(grep -q 'start 2 ' "$log" && echo yes || echo no)"
+
+  printf -- '--train.lr 0.002\n--train.lr 0.0005\n' >"$work/sweep.txt"
+  sweep=$(SEQREC_BINARY="$work/standin.sh" SEQREC_SWEEP="$work/sweep.txt" "${submit[@]}" --array=0-1 \
+          --ntasks-per-node=1 "$repo/cluster/sweep-array.sbatch" "$repo/configs/quickstart.ini") || die "sbatch sweep-array"
+  preempt_and_release "${sweep}_1" "sweep task 1" ranks_running "$work/runs/seqrec-sweep-$sweep-1" 1
+  check "sweep task 1 completes after its requeue" "COMPLETED 0:0 resumed" \
+    "$(wait_done "${sweep}_1" 900) $(job_field "${sweep}_1" ExitCode) $(cat "$work/runs/seqrec-sweep-$sweep-1/rank-0.result" 2>/dev/null)"
+  check "sweep task 0 was left alone" "0 RUNNING" "$(job_field "${sweep}_0" Restarts) $(job_field "${sweep}_0" JobState)"
+fi
+
 if [[ "$stage" == resume ]]; then
   steps=150
   preempted=$("${submit[@]}" --ntasks-per-node=2 "$repo/cluster/train-single-node.sbatch" \
@@ -135,23 +205,9 @@ if [[ "$stage" == resume ]]; then
   whole=$("${submit[@]}" --ntasks-per-node=2 "$repo/cluster/train-single-node.sbatch" \
           "$repo/configs/quickstart.ini" "${tiny[@]}" --train.max_steps $steps) || die "sbatch (uninterrupted job)"
   metrics="$work/runs/seqrec-train-$preempted/metrics.jsonl"
-  # Preempt it once training is under way: a few steps logged, far from the end.
-  for _ in $(seq 900); do
-    [[ $(train_lines "$metrics") -ge 5 ]] && break
-    sleep 1
-  done
-  logged=$(train_lines "$metrics")
-  [[ $logged -ge 5 ]] || die "the job to preempt logged $logged training steps in 900 s (state $(job_field "$preempted" JobState))"
-  scancel --signal=USR1 --batch "$preempted"
-  echo "ok   sent USR1 to job $preempted after $logged logged steps"
-  # Requeued jobs wait about two minutes (a held begin time); release it at once.
-  for _ in $(seq 600); do
-    [[ "$(job_field "$preempted" Restarts)" -ge 1 && "$(job_field "$preempted" JobState)" == PENDING ]] && break
-    sleep 1
-  done
-  check "USR1: the job saved, exited 3 and requeued itself" "1 PENDING" \
-    "$(job_field "$preempted" Restarts) $(job_field "$preempted" JobState)"
-  scontrol update JobId="$preempted" StartTime=now
+  # Preempted once training is under way: a few steps logged, far from the end.
+  five_steps_logged() { [[ $(train_lines "$metrics") -ge 5 ]]; }
+  preempt_and_release "$preempted" "the job to preempt" five_steps_logged
   check "the requeued job completes" "COMPLETED 0:0" "$(wait_done "$preempted" 900) $(job_field "$preempted" ExitCode)"
   check "the uninterrupted job completes" "COMPLETED 0:0" "$(wait_done "$whole" 900) $(job_field "$whole" ExitCode)"
   log="slurm-seqrec-train-$preempted.out"
