@@ -145,8 +145,11 @@ preempt_and_release() {  # job id, description, ready command...
   "$@" || die "$what never got under way (state $(job_field "$job" JobState))"
   scancel --signal=USR1 --batch "$job"
   echo "ok   sent USR1 to $what (job $job)"
+  local state
   for _ in $(seq 600); do
-    [[ "$(job_field "$job" Restarts)" -ge 1 && "$(job_field "$job" JobState)" == PENDING ]] && break
+    state="$(job_field "$job" JobState)"
+    [[ "$(job_field "$job" Restarts)" -ge 1 && "$state" == PENDING ]] && break
+    [[ "$state" == COMPLETED || "$state" == FAILED || "$state" == CANCELLED ]] && break
     sleep 1
   done
   check "USR1: $what saved, exited 3 and requeued itself" "1 PENDING" \
@@ -165,7 +168,7 @@ if [[ "$stage" == requeue ]]; then
 prev="" run=""
 for a in "$@"; do [[ "$prev" == --train.run_dir ]] && run="$a"; prev="$a"; done
 mkdir -p "$run"
-me="$run/rank-$OMPI_COMM_WORLD_RANK"
+me="$run/rank-${OMPI_COMM_WORLD_RANK:-$SLURM_PROCID}"
 echo "start" >>"$me.starts"
 [[ -e "$me.saved" ]] && { echo "resumed" >"$me.result"; exit 0; }
 trap 'echo saved >"$me.saved"; exit 3' USR1
@@ -188,6 +191,15 @@ STANDIN
   log="slurm-seqrec-train-$single.out"
   check "its log shows the requeue and a second start" "yes yes" \
     "$(grep -q 'requeueing job' "$log" && echo yes || echo no) $(grep -q 'start 2 ' "$log" && echo yes || echo no)"
+
+  if srun --mpi=list 2>&1 | grep -qw pmix; then
+    multi=$(SEQREC_BINARY="$work/standin.sh" SEQREC_LAUNCH=srun "${submit[@]}" --nodes=1 --ntasks-per-node=2 \
+            "$repo/cluster/train-multi-node.sbatch" "$repo/configs/quickstart.ini") || die "sbatch train-multi-node"
+    dir="$work/runs/seqrec-train-multi-$multi"
+    preempt_and_release "$multi" "the multi-node job (srun)" ranks_running "$dir" 2
+    check "the requeued srun job completes, both ranks resumed" "COMPLETED 0:0 resumed resumed" \
+      "$(wait_done "$multi" 900) $(job_field "$multi" ExitCode) $(cat "$dir/rank-0.result" "$dir/rank-1.result" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+  fi
 
   printf -- '--train.lr 0.002\n--train.lr 0.0005\n' >"$work/sweep.txt"
   sweep=$(SEQREC_BINARY="$work/standin.sh" SEQREC_SWEEP="$work/sweep.txt" "${submit[@]}" --array=0-1 \
