@@ -225,6 +225,10 @@ if [[ "$stage" == resume ]]; then
   log="slurm-seqrec-train-$preempted.out"
   check "its log shows the requeue and a second start" "yes yes" \
     "$(grep -q 'requeueing job' "$log" && echo yes || echo no) $(grep -q 'start 2 ' "$log" && echo yes || echo no)"
+  # A start from scratch would end alike too (CPU runs repeat): the second start must say
+  # that it continued from the checkpoint.
+  check "the second start resumed from the checkpoint" "yes" \
+    "$(sed -n '/start 2 /,$p' "$log" | grep -qi 'resumed from' && echo yes || echo no)"
   check "resumed == uninterrupted (test metrics)" \
     "$(test_metrics "$work/runs/seqrec-train-$whole")" "$(test_metrics "$work/runs/seqrec-train-$preempted")"
 fi
