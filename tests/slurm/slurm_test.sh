@@ -3,8 +3,8 @@
 # on this machine (tests/slurm/local_slurm.sh), on a tiny synthetic data set.
 #
 #   tests/slurm/slurm_test.sh jobs     # ctest: slurm_jobs
-#       train-single-node (mpirun) and train-multi-node (srun --mpi=pmix, one node here)
-#       complete with equal test metrics; a 2-task sweep array completes, each task with
+#       train-single-node (mpirun) and train-multi-node (srun --mpi=pmix and mpirun in the
+#       allocation, one node here) complete with equal test metrics; a 2-task sweep array completes, each task with
 #       its own setting and a run directory named by array job and task.
 #   tests/slurm/slurm_test.sh requeue  # ctest: slurm_requeue
 #       the requeue path with a stand-in for seqrec that keeps seqrec's preemption contract
@@ -42,8 +42,10 @@ keep_on_failure=0
 finish() {
   local status=$?
   # Jobs first (their ranks are children of slurmd's step daemons), then the daemons.
-  scancel --full --quiet --signal=KILL $(squeue -h -o %A 2>/dev/null) 2>/dev/null || true
-  sleep 1
+  if [[ -n "${SLURM_CONF:-}" ]]; then
+    scancel --full --quiet --signal=KILL $(squeue -h -o %A 2>/dev/null) 2>/dev/null || true
+    sleep 1
+  fi
   local_slurm_stop "$work/slurm"
   if [[ $status != 0 && $status != 77 ]]; then
     echo "--- kept for inspection: $work (logs: $work/jobs/slurm-*.out, $work/slurm/*.log)"
@@ -112,6 +114,11 @@ if [[ "$stage" == jobs ]]; then
   srun --mpi=list 2>&1 | grep -qw pmix && launch=srun
   multi=$(SEQREC_LAUNCH=$launch "${submit[@]}" --nodes=1 --ntasks-per-node=2 "$repo/cluster/train-multi-node.sbatch" \
           "$repo/configs/quickstart.ini" "${tiny[@]}" --train.max_steps 30) || die "sbatch train-multi-node"
+  in_allocation=""
+  if [[ $launch == srun ]]; then  # and the template's other path, mpirun inside the allocation
+    in_allocation=$(SEQREC_LAUNCH=mpirun "${submit[@]}" --nodes=1 --ntasks-per-node=2 "$repo/cluster/train-multi-node.sbatch" \
+                    "$repo/configs/quickstart.ini" "${tiny[@]}" --train.max_steps 30) || die "sbatch train-multi-node (mpirun)"
+  fi
   printf '# two settings\n--train.lr 0.002\n\n--train.lr 0.0005\n' >"$work/sweep.txt"
   sweep=$(SEQREC_SWEEP="$work/sweep.txt" "${submit[@]}" --array=0-1 --ntasks-per-node=1 \
           "$repo/cluster/sweep-array.sbatch" "$repo/configs/quickstart.ini" "${tiny[@]}" --train.max_steps 20) \
@@ -125,6 +132,12 @@ if [[ "$stage" == jobs ]]; then
   check "train-multi-node ($launch) completes" "COMPLETED 0:0" "$(wait_done "$multi" 900) $(job_field "$multi" ExitCode)"
   check "$launch-launched == mpirun-launched (test metrics)" \
     "$(test_metrics "$work/runs/seqrec-train-$single")" "$(test_metrics "$work/runs/seqrec-train-multi-$multi")"
+  if [[ -n "$in_allocation" ]]; then
+    check "train-multi-node (mpirun) completes" "COMPLETED 0:0" \
+      "$(wait_done "$in_allocation" 900) $(job_field "$in_allocation" ExitCode)"
+    check "multi-node (mpirun) == single-node (test metrics)" \
+      "$(test_metrics "$work/runs/seqrec-train-$single")" "$(test_metrics "$work/runs/seqrec-train-multi-$in_allocation")"
+  fi
   for task in 0 1; do
     check "sweep task $task completes" "COMPLETED 0:0" \
       "$(wait_done "${sweep}_$task" 900) $(job_field "${sweep}_$task" ExitCode)"
