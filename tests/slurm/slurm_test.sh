@@ -154,7 +154,7 @@ fi
 # releases it soon (a requeued job is held for about two minutes).
 preempt_and_release() {  # job id, description, ready command...
   local job="$1" what="$2" _; shift 2
-  for _ in $(seq 900); do "$@" && break; sleep 1; done
+  for _ in $(seq 4500); do "$@" && break; sleep 0.2; done
   "$@" || die "$what never got under way (state $(job_field "$job" JobState))"
   scancel --signal=USR1 --batch "$job"
   echo "ok   sent USR1 to $what (job $job)"
@@ -224,7 +224,7 @@ STANDIN
 fi
 
 if [[ "$stage" == resume ]]; then
-  steps=150
+  steps=300
   preempted=$("${submit[@]}" --ntasks-per-node=2 "$repo/cluster/train-single-node.sbatch" \
               "$repo/configs/quickstart.ini" "${tiny[@]}" --train.max_steps $steps) || die "sbatch (preempted job)"
   whole=$("${submit[@]}" --ntasks-per-node=2 "$repo/cluster/train-single-node.sbatch" \
