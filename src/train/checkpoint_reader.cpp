@@ -134,7 +134,7 @@ void load_model(const fs::path& step_dir, const CheckpointManifest& m, torch::nn
         table == sharded.end() && !lead.exists("/dense/" + name) ? saved_as_table(m, name) : std::nullopt;
     if (table != sharded.end() || as_table) {
       const std::string saved = as_table ? *as_table : name;
-      check_table(m, step_dir, saved, tensor.size(0), tensor.size(1));
+      check_table(m, step_dir, saved, as_table ? tensor.size(0) : table->second->rows(), tensor.size(1));
       RowTarget target;
       target.world = as_table ? 1 : world;
       target.rank = as_table ? 0 : rank;

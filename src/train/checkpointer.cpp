@@ -83,6 +83,7 @@ std::optional<TrainingState> Checkpointer::resume(uint64_t new_rank_seed) {
                   ? str_cat("; sharded tables redistributed over ", comm_->size()) : std::string(), ")");
   }
   last_saved_step_ = restored.state.step;
+  last_saved_finished_ = restored.state.finished;
   return restored.state;
 }
 
@@ -112,7 +113,8 @@ bool Checkpointer::after_step(const TrainingState& state) {
 
 void Checkpointer::save_final(const TrainingState& state) {
   if (writer_.pending()) finish_pending();
-  if (last_saved_step_ != state.step || !state.finished) save(state, /*synchronous=*/true);
+  // A run resumed from its own final checkpoint has nothing new to save.
+  if (last_saved_step_ != state.step || !last_saved_finished_) save(state, /*synchronous=*/true);
   comm_->barrier();
 }
 
@@ -135,6 +137,7 @@ void Checkpointer::save(const TrainingState& state, bool synchronous) {
   }
   writer_.start(store_.staging_dir(state.step), std::move(snapshot));
   last_saved_step_ = state.step;
+  last_saved_finished_ = state.finished;
   last_save_time_ = std::chrono::steady_clock::now();
   if (synchronous) finish_pending();
 }

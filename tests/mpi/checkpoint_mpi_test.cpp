@@ -256,6 +256,7 @@ void check_reshard(const Dataset& dataset, int from, int to, const fs::path& dir
   if (source) {
     const Run run = train_run(dataset, source, train_options(dir / "source", kSteps, kResumeAt), 0.0);
     if (source->rank() == 0) straight = run.result.losses;
+    straight.resize(kSteps, 0.0);
   }
   MPI_Bcast(straight.data(), kSteps, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   const fs::path checkpoint = dir / "source" / "ckpt" / CheckpointStore::step_name(kResumeAt);

@@ -42,13 +42,14 @@ class CheckpointCliTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete data_; }
 
-  static std::vector<std::string> train_args(const fs::path& run_dir, std::vector<std::string> extra = {}) {
+  static std::vector<std::string> train_args(const fs::path& run_dir, std::vector<std::string> extra = {},
+                                             const std::string& max_steps = kSteps) {
     std::vector<std::string> args = {
-        "train", "--data.path", (*data_ / "synthetic").string(), "--train.epochs", "20", "--train.max_steps", kSteps,
+        "train", "--data.path", (*data_ / "synthetic").string(), "--train.epochs", "20", "--train.max_steps", max_steps,
         "--train.batch_size", "32", "--model.d_model", "16", "--model.layers", "1", "--model.loss", "sampled",
         "--model.negatives", "20", "--model.dropout", "0.2", "--train.eval_every", "8", "--train.log_every", "4",
         "--train.threads", "1", "--train.run_dir", run_dir.string(), "--checkpoint.every_steps", "4",
-        "--checkpoint.every_minutes", "0", "--checkpoint.keep", "3"};
+        "--checkpoint.every_minutes", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -99,7 +100,7 @@ void flip_byte(const fs::path& path) {
 
 TEST_F(CheckpointCliTest, DamagedCheckpointsAreNamedOrSkipped) {
   TempDir runs;
-  const auto trained = run_seqrec(train_args(runs / "run", {"--train.max_steps", "8", "--checkpoint.keep", "5"}));
+  const auto trained = run_seqrec(train_args(runs / "run", {}, "8"));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   struct Damage {
     std::string name;
@@ -114,6 +115,7 @@ TEST_F(CheckpointCliTest, DamagedCheckpointsAreNamedOrSkipped) {
   for (const Damage& damage : damages) {
     SCOPED_TRACE(damage.name);
     const fs::path copy = runs / ("copy-" + std::to_string(&damage - damages.data()));
+    fs::create_directories(copy);
     fs::copy(runs / "run" / "ckpt", copy / "ckpt", fs::copy_options::recursive);
     const fs::path step8 = copy / "ckpt" / "step-000000008";
     damage.apply(step8 / damage.file);
@@ -125,13 +127,13 @@ TEST_F(CheckpointCliTest, DamagedCheckpointsAreNamedOrSkipped) {
     } catch (const UserError& error) {
       EXPECT_NE(std::string(error.what()).find((step8 / damage.file).string()), std::string::npos) << error.what();
     }
-    const auto explicit_run = run_seqrec(train_args(copy, {"--resume", step8.string()}));
+    const auto explicit_run = run_seqrec(train_args(copy, {"--resume", step8.string()}, "8"));
     EXPECT_EQ(explicit_run.exit_code, 2);
     EXPECT_NE(explicit_run.err.find((step8 / damage.file).string()), std::string::npos) << explicit_run.err;
 
     // auto: the previous checkpoint, with a warning naming the bad file.
     EXPECT_EQ(train::choose_checkpoint("auto", copy / "ckpt"), copy / "ckpt" / "step-000000004");
-    const auto automatic = run_seqrec(train_args(copy, {"--train.max_steps", "8"}));
+    const auto automatic = run_seqrec(train_args(copy, {}, "8"));
     EXPECT_EQ(automatic.exit_code, 0) << automatic.err;
     EXPECT_NE(automatic.err.find((step8 / damage.file).string()), std::string::npos) << automatic.err;
     EXPECT_NE(automatic.err.find("step-000000004"), std::string::npos) << automatic.err;

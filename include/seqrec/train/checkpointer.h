@@ -66,6 +66,7 @@ class Checkpointer {
   PreemptionSignal signal_;
   CheckpointManifest pending_;            // of the write in flight (rank 0 fills the files)
   int64_t last_saved_step_ = -1;
+  bool last_saved_finished_ = false;     // that save (or the resumed checkpoint) was the final one
   std::chrono::steady_clock::time_point last_save_time_;
 };
 
