@@ -171,6 +171,7 @@ TEST_F(CheckpointCliTest, JobsKilledAtRandomPointsResumeToTheSameEnd) {
   Rng rng(20240601);  // fixed: the same kill points on every run of the test
   constexpr int kTrials = 6;
   int killed_mid_save = 0;
+  int resumed_trials = 0;
   for (int trial = 0; trial < kTrials; ++trial) {
     const bool all_ranks = trial % 2 == 1;
     const bool during_save = trial % 3 != 0;
@@ -204,10 +205,12 @@ TEST_F(CheckpointCliTest, JobsKilledAtRandomPointsResumeToTheSameEnd) {
     }
     const int resumed = run_job(run_dir, log);
     ASSERT_EQ(resumed, 0) << test::read_file(log);
+    resumed_trials += test::read_file(log).find("resumed from") != std::string::npos;
     EXPECT_EQ(final_checkpoint(run_dir), expected) << test::read_file(log);
     EXPECT_EQ(test_metrics(run_dir), test_metrics(runs / "straight"));
   }
   EXPECT_GT(killed_mid_save, 0) << "no kill landed inside a save";
+  EXPECT_GT(resumed_trials, kTrials / 2) << "most trials should resume from a checkpoint, not start afresh";
 }
 
 TEST_F(CheckpointCliTest, SignalsSaveExitWithCodeThreeAndResumeToTheSameEnd) {
