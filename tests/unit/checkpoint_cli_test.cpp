@@ -43,13 +43,14 @@ class CheckpointCliTest : public ::testing::Test {
   static void TearDownTestSuite() { delete data_; }
 
   static std::vector<std::string> train_args(const fs::path& run_dir, std::vector<std::string> extra = {},
-                                             const std::string& max_steps = kSteps) {
+                                             const std::string& max_steps = kSteps,
+                                             const std::string& every_steps = "4", const std::string& every_minutes = "0") {
     std::vector<std::string> args = {
         "train", "--data.path", (*data_ / "synthetic").string(), "--train.epochs", "20", "--train.max_steps", max_steps,
         "--train.batch_size", "32", "--model.d_model", "16", "--model.layers", "1", "--model.loss", "sampled",
         "--model.negatives", "20", "--model.dropout", "0.2", "--train.eval_every", "8", "--train.log_every", "4",
-        "--train.threads", "1", "--train.run_dir", run_dir.string(), "--checkpoint.every_steps", "4",
-        "--checkpoint.every_minutes", "0"};
+        "--train.threads", "1", "--train.run_dir", run_dir.string(), "--checkpoint.every_steps", every_steps,
+        "--checkpoint.every_minutes", every_minutes};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -138,6 +139,18 @@ TEST_F(CheckpointCliTest, DamagedCheckpointsAreNamedOrSkipped) {
     EXPECT_NE(automatic.err.find((step8 / damage.file).string()), std::string::npos) << automatic.err;
     EXPECT_NE(automatic.err.find("step-000000004"), std::string::npos) << automatic.err;
   }
+}
+
+TEST_F(CheckpointCliTest, SavesByTimeAreAgreedByTheRanks) {
+  TempDir runs;
+  // Every 30 ms of each rank's clock, no step interval: the ranks must agree on when.
+  const std::vector<std::string> args = train_args(runs / "run", {"--checkpoint.keep", "50"}, "12", "0", "0.0005");
+  test::RunningProcess job(under_mpirun(args), {"OMP_NUM_THREADS=1"}, runs / "log");
+  ASSERT_EQ(job.wait(), 0) << test::read_file(runs / "log");
+  const auto steps = train::CheckpointStore(runs / "run" / "ckpt", 1).committed();
+  EXPECT_GT(steps.size(), 2u) << test::read_file(runs / "log");
+  EXPECT_EQ(steps.front().filename().string(), "step-000000012");
+  for (const auto& step : steps) EXPECT_EQ(train::verify_checkpoint(step).world_size, 2);
 }
 
 // Waits up to `seconds` for a job to end; kills what is left of it after that.
