@@ -82,6 +82,12 @@ void describe(po::options_description& d) {
       ("train.seed", po::value(&o.train.seed)->default_value(t.seed), "seed of data order, initialisation, dropout, masks and negatives")
       ("train.threads", po::value(&o.train.threads)->default_value(t.threads), "compute threads (0: cores / ranks on the node)")
       ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.pt and result.json go")
+      ("checkpoint.dir", po::value(&o.train.checkpoint.dir)->default_value(""), "checkpoint directory (empty: <train.run_dir>/ckpt)")
+      ("checkpoint.every_steps", po::value(&o.train.checkpoint.every_steps)->default_value(t.checkpoint.every_steps), "save every N steps (0: off)")
+      ("checkpoint.every_minutes", po::value(&o.train.checkpoint.every_minutes)->default_value(t.checkpoint.every_minutes), "save every T minutes of training (0: off)")
+      ("checkpoint.keep", po::value(&o.train.checkpoint.keep)->default_value(t.checkpoint.keep), "newest checkpoints kept")
+      ("checkpoint.async", po::value(&o.train.checkpoint.async)->default_value(t.checkpoint.async), "write checkpoints on a background thread while training goes on")
+      ("resume", po::value(&o.train.checkpoint.resume)->default_value(t.checkpoint.resume), "auto (the latest valid checkpoint of checkpoint.dir, if any) | never | PATH of a step or checkpoint directory")
       ("dist.backend", po::value(&o.dist.backend)->default_value(dist.backend), "collectives: auto (nccl on GPUs, else mpi) | mpi | nccl")
       ("dist.shard_threshold", po::value(&o.dist.shard_threshold)->default_value(dist.shard_threshold), "embedding tables with more rows are row-sharded over the ranks; the item table always is (-1: shard nothing, replicate every table)")
       ("dist.overlap", po::value(&o.train.overlap_reduction)->default_value(t.overlap_reduction), "start the all-reduce of each full gradient bucket while backward still runs (false: all after backward)")
@@ -132,14 +138,16 @@ Command train_command() {
     model::Recommender recommender = model::build_recommender(
         o.model, dataset.schema(), parallel::sharded_table_factory(comm, o.dist.shard_threshold));
     const std::filesystem::path run_dir(o.train.run_dir);
+    po::options_description described;
+    describe(described);
+    o.train.checkpoint.config = render_config(described, values);
     if (comm->rank() == 0) {
       std::filesystem::create_directories(run_dir);
-      po::options_description described;
-      describe(described);
-      std::ofstream(run_dir / "config.ini") << render_config(described, values);
+      std::ofstream(run_dir / "config.ini") << o.train.checkpoint.config;
     }
 
     const train::TrainResult result = train::train_model(recommender, dataset, o.train, o.model.max_seq_len, comm);
+    if (result.preempted) return static_cast<int>(kExitPreempted);
     // Each rank's own parameters: with sharded tables, their rows differ by rank.
     torch::serialize::OutputArchive archive;
     recommender->save(archive);

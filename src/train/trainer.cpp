@@ -22,24 +22,9 @@ namespace {
 // Streams of derive_seed, so that no two kinds of draw share one.
 constexpr uint64_t kStepStream = 1;
 constexpr uint64_t kDropoutStream = 2;
+constexpr uint64_t kResumedRankStream = 3;  // dropout of a rank the resumed checkpoint lacks
 // Non-finite steps in a row after which training gives up.
 constexpr int64_t kMaxSkippedInARow = 5;
-
-using Snapshot = std::vector<torch::Tensor>;
-
-Snapshot snapshot(model::Recommender& recommender) {
-  Snapshot copy;
-  for (const auto& p : recommender->parameters()) copy.push_back(p.detach().clone());
-  for (const auto& b : recommender->buffers()) copy.push_back(b.detach().clone());
-  return copy;
-}
-
-void restore(model::Recommender& recommender, const Snapshot& copy) {
-  torch::NoGradGuard no_grad;
-  size_t i = 0;
-  for (auto& p : recommender->parameters()) p.copy_(copy[i++]);
-  for (auto& b : recommender->buffers()) b.copy_(copy[i++]);
-}
 
 OptimizerOptions optimizer_options(const TrainOptions& o) {
   OptimizerOptions out;
@@ -49,6 +34,12 @@ OptimizerOptions optimizer_options(const TrainOptions& o) {
   out.clip_norm = o.clip_norm;
   out.sparse = o.sparse_optimizer;
   out.overlap = o.overlap_reduction;
+  return out;
+}
+
+CheckpointOptions checkpoint_options(const TrainOptions& o) {
+  CheckpointOptions out = o.checkpoint;
+  if (out.dir.empty()) out.dir = (std::filesystem::path(o.run_dir) / "ckpt").string();
   return out;
 }
 
@@ -101,46 +92,51 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
     if (metrics_log) metrics_log->write(event, step, epoch, values);
   };
 
+  TrainingState state;
+  state.loader = loader.state();
+  state.early_stopping.best_weights = copy_weights(*recommender);
+  Checkpointer checkpointer(checkpoint_options(options), comm, *recommender, optimizer);
+  if (auto resumed = checkpointer.resume(
+          derive_seed(options.seed, {kResumedRankStream, static_cast<uint64_t>(comm->rank())}))) {
+    state = std::move(*resumed);
+    loader.restore(state.loader);
+  }
+  EarlyStopping& early = state.early_stopping;
   TrainResult result;
-  double best = -1;
-  int64_t evaluations_without_gain = 0;
-  Snapshot best_weights = snapshot(recommender);
-  bool stop = false;
 
   auto validate = [&](int64_t step, int64_t epoch) {
     const auto metrics = evaluate(recommender, dataset, eval, *comm);
     if (!metrics.count(options.monitor)) fail("train.monitor: no metric '", options.monitor, "'");
     record("valid", step, epoch, metrics);
     const double value = metrics.at(options.monitor);
-    const bool improved = value > best;
+    const bool improved = value > early.best;
     if (lead) log::info("step ", step, " epoch ", epoch, " valid ", headline(metrics), improved ? "  (best)" : "");
     if (improved) {
-      best = value;
-      result.best_step = step;
-      result.best_valid = metrics;
-      best_weights = snapshot(recommender);
-      evaluations_without_gain = 0;
-    } else if (options.patience > 0 && ++evaluations_without_gain >= options.patience) {
+      early.best = value;
+      early.best_step = step;
+      early.best_valid = metrics;
+      early.best_weights = copy_weights(*recommender);
+      early.evaluations_without_gain = 0;
+    } else if (options.patience > 0 && ++early.evaluations_without_gain >= options.patience) {
       if (lead) log::info("no gain in ", options.monitor, " for ", options.patience, " evaluations: stopping");
-      stop = true;
+      state.finished = true;
     }
   };
+  const auto steps_done = [&] { return options.max_steps > 0 && state.step >= options.max_steps; };
 
   recommender->train();
-  int64_t step = 0;
   int64_t skipped_in_a_row = 0;
-  double loss_sum = 0;
-  int64_t loss_count = 0;
-  for (int64_t epoch = 0; epoch < options.epochs && !stop; ++epoch) {
+  for (int64_t epoch = state.loader.epoch; epoch < options.epochs && !state.finished; ++epoch) {
     log::Progress progress("epoch " + std::to_string(epoch), steps_per_epoch, "steps");
-    int64_t epoch_step = 0;
+    int64_t epoch_step = state.loader.step;
     while (auto batch = next_agreed([&] { return loader.next(); }, empty, *comm)) {
-      if (stop || (options.max_steps > 0 && step >= options.max_steps)) break;
+      if (state.finished || steps_done()) break;
+      const int64_t step = state.step;
       optimizer.set_lr(schedule.at(step));
       const uint64_t step_seed = derive_seed(options.seed, {kStepStream, static_cast<uint64_t>(step)});
       const StepOutcome outcome = train_step(*recommender, *batch, step_seed, optimizer, *comm);
       if (outcome.skipped) {
-        ++result.skipped_steps;
+        ++state.skipped_steps;
         if (lead) log::warn("step ", step, ": loss is ", outcome.loss, " on some rank; step skipped");
         if (++skipped_in_a_row >= kMaxSkippedInARow) {
           fail("training diverged: ", kMaxSkippedInARow, " steps in a row with a non-finite loss (lower train.lr?)");
@@ -150,25 +146,38 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
       skipped_in_a_row = 0;
       const double loss = outcome.loss;
       result.losses.push_back(loss);
-      loss_sum += loss;
-      ++loss_count;
-      ++step;
+      state.loss_sum += loss;
+      ++state.loss_count;
+      ++state.step;
       ++epoch_step;
       progress.update(epoch_step, "loss " + std::to_string(loss));
-      if (options.log_every > 0 && step % options.log_every == 0) {
-        record("train", step, epoch, {{"loss", loss_sum / loss_count}, {"lr", schedule.at(step - 1)}});
-        loss_sum = 0;
-        loss_count = 0;
+      if (options.log_every > 0 && state.step % options.log_every == 0) {
+        record("train", state.step, epoch,
+               {{"loss", state.loss_sum / state.loss_count}, {"lr", schedule.at(state.step - 1)}});
+        state.loss_sum = 0;
+        state.loss_count = 0;
       }
-      if (options.eval_every > 0 && step % options.eval_every == 0) validate(step, epoch);
+      if (options.eval_every > 0 && state.step % options.eval_every == 0) validate(state.step, epoch);
+      state.loader = loader.state();
+      if (checkpointer.after_step(state)) {
+        result.preempted = true;
+        result.steps = state.step;
+        return result;
+      }
     }
     progress.finish();
-    if (options.eval_every == 0 && !stop) validate(step, epoch);
-    if (options.max_steps > 0 && step >= options.max_steps) break;
+    if (options.eval_every == 0 && !state.finished) validate(state.step, epoch);
+    if (steps_done()) break;
   }
-  result.steps = step;
+  state.finished = true;
+  state.loader = loader.state();
+  checkpointer.save_final(state);
+  result.steps = state.step;
+  result.skipped_steps = state.skipped_steps;
+  result.best_step = early.best_step;
+  result.best_valid = early.best_valid;
 
-  restore(recommender, best_weights);
+  load_weights(*recommender, early.best_weights);
   eval.split = kSplitTest;
   result.test = evaluate(recommender, dataset, eval, *comm);
   result.popularity_test = evaluate_popularity(dataset, eval, *comm);

@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,         // internal error, I/O failure of the machine
   kExitUsage = 2,           // bad option, bad input file, command not implemented
+  kExitPreempted = 3,       // train: stopped by SIGTERM/SIGUSR1 after saving a checkpoint; rerun to resume
 };
 
 class UserError : public std::runtime_error {

@@ -47,6 +47,13 @@ class DistributedOptimizer {
   // Drops this step's gradients without updating (a step all ranks agreed to skip).
   void skip();
 
+  // What a checkpoint saves and restores: the parameters by group, the AdamW of the
+  // replicated ones and the row-wise optimizer of each sharded table (same order as
+  // groups().sharded).
+  const parallel::ParameterGroups& groups() const { return groups_; }
+  torch::optim::AdamW& dense() { return *dense_; }
+  parallel::RowSparseOptimizer& sparse(size_t table) { return *sparse_.at(table); }
+
  private:
   void zero();
 

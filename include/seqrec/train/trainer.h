@@ -15,6 +15,11 @@
 // without improvement, and the best weights are scored on the test split next to the
 // most-popular baseline. Rank 0 writes <run_dir>/metrics.jsonl, one JSON object per line.
 //
+// Checkpoints (checkpointer.h): resumed at the start as checkpoint.resume says, saved
+// every checkpoint.every_steps steps / every_minutes minutes and at the end; a SIGTERM or
+// SIGUSR1 saves and returns early with `preempted` set. A resumed run ends bit for bit as
+// the uninterrupted one would (same rank count, CPU).
+//
 // Seed torch's generator alike on every rank before building the model, so replicated
 // parameters start equal (they are also broadcast from rank 0).
 #pragma once
@@ -28,6 +33,7 @@
 #include "seqrec/comm/communicator.h"
 #include "seqrec/data/dataset.h"
 #include "seqrec/model/recommender.h"
+#include "seqrec/train/checkpointer.h"
 
 namespace seqrec::train {
 
@@ -53,6 +59,7 @@ struct TrainOptions {
   uint64_t seed = 42;
   int threads = 0;                   // 0: cores / ranks on this node
   std::string run_dir = "runs/latest";
+  CheckpointOptions checkpoint;      // dir empty: <run_dir>/ckpt
 };
 
 struct TrainResult {
@@ -62,7 +69,8 @@ struct TrainResult {
   std::map<std::string, double> best_valid;
   std::map<std::string, double> test;
   std::map<std::string, double> popularity_test;
-  std::vector<double> losses;        // the global mean loss of every step taken
+  std::vector<double> losses;        // the global mean loss of every step this process took
+  bool preempted = false;            // stopped by a signal after saving; no test metrics
 };
 
 TrainResult train_model(model::Recommender& recommender, const Dataset& dataset, const TrainOptions& options,
