@@ -6,6 +6,7 @@
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/staged_output.h"
+#include "seqrec/data/dataset_vocabularies.h"
 #include "seqrec/data/hdf5_arrays.h"
 #include "seqrec/data/hdf5_file.h"
 #include "seqrec/model/model_options_json.h"
@@ -198,6 +199,33 @@ model::Recommender load_model(const std::filesystem::path& path, const ModelDesc
   load_model_weights(path, *recommender, comm);
   recommender->eval();
   return recommender;
+}
+
+void check_dataset_fits(const ModelDescription& description, const std::filesystem::path& model_path,
+                        const Dataset& dataset) {
+  const std::string which =
+      str_cat("data set '", dataset.dir().string(), "' does not fit model '", model_path.string(), "': ");
+  const Schema& ours = description.schema;
+  const Schema& theirs = dataset.schema();
+  if (ours.fingerprint() != theirs.fingerprint()) {
+    for (const FeatureSpec& f : ours.features()) {
+      const FeatureSpec* other = theirs.find(f.name);
+      if (other == nullptr) fail(which, "it has no feature '", f.name, "'");
+      if (other->cardinality != f.cardinality || other->kind != f.kind || other->scope != f.scope ||
+          other->max_values != f.max_values || other->tags != f.tags) {
+        fail(which, "feature '", f.name, "' differs (cardinality ", other->cardinality, " there, ", f.cardinality,
+             " in the model; or its kind, scope, width or tags)");
+      }
+    }
+    fail(which, "its schema has other features (fingerprint ", theirs.fingerprint(), ", the model's ",
+         ours.fingerprint(), ")");
+  }
+  for (const auto& [name, vocabulary] : load_vocabularies(dataset)) {
+    const auto it = description.vocabularies.find(name);
+    if (it != description.vocabularies.end() && it->second.values() != vocabulary.values()) {
+      fail(which, "feature '", name, "' maps raw values to other ids (prepared from other data?)");
+    }
+  }
 }
 
 }  // namespace seqrec::train

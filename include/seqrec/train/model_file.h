@@ -13,6 +13,7 @@
 #include <string>
 
 #include "seqrec/comm/communicator.h"
+#include "seqrec/data/dataset.h"
 #include "seqrec/data/schema.h"
 #include "seqrec/data/vocabulary.h"
 #include "seqrec/model/recommender.h"
@@ -52,5 +53,11 @@ void load_model_weights(const std::filesystem::path& path, model::RecommenderImp
 // eval mode.
 model::Recommender load_model(const std::filesystem::path& path, const ModelDescription& description,
                               const model::TableFactory& tables, comm::Communicator& comm);
+
+// A data set's ids mean what the model's mean: same features (the schema's fingerprint)
+// and, where both have one, the same vocabulary. UserError naming the model file, the
+// data set and the first feature that differs.
+void check_dataset_fits(const ModelDescription& description, const std::filesystem::path& model_path,
+                        const Dataset& dataset);
 
 }  // namespace seqrec::train
