@@ -45,7 +45,7 @@ void describe(po::options_description& d) {
       ("output", po::value(&o.output)->default_value(defaults.output), "recommendations: .csv (session_id,rank,item_id,score) or .jsonl (one object per session)")
       ("overwrite", po::bool_switch(), "replace an existing output file")
       ("k", po::value(&o.k)->default_value(defaults.k), "items per session")
-      ("exclude_history", po::value(&o.exclude_history)->default_value(defaults.exclude_history), "never recommend items already in the session")
+      ("exclude_history", po::value(&o.exclude_history)->default_value(defaults.exclude_history), "never recommend items already in the session (its last max_seq_len events, those the model sees)")
       ("batch_size", po::value(&o.batch_size)->default_value(defaults.batch_size), "sessions per batch over all ranks");
 }
 

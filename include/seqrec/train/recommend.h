@@ -17,7 +17,7 @@ namespace seqrec::train {
 
 struct RecommendOptions {
   int64_t k = 10;                // at most the number of real items
-  bool exclude_history = true;   // never recommend items already in the session (scored -inf)
+  bool exclude_history = true;   // never recommend items among the events the model sees (its last max_seq_len)
   int64_t batch_size = 256;      // sessions per batch over all ranks
   int64_t max_seq_len = 50;      // the model's
 };
