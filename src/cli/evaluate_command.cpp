@@ -1,5 +1,6 @@
 // seqrec evaluate: full-catalog ranking metrics of a model file on a prepared data set,
 // next to the most-popular baseline.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -58,11 +59,20 @@ std::vector<int64_t> parse_ks(const std::string& text) {
   return ks;
 }
 
+// Rows by metric, then by cut-off as a number (hr@5 before hr@10).
 void print_metrics(const std::map<std::string, double>& model, const std::map<std::string, double>& popularity) {
+  std::vector<std::string> names;
+  for (const auto& entry : model) names.push_back(entry.first);
+  auto key = [](const std::string& name) {
+    const size_t at = name.find('@');
+    return std::make_pair(name.substr(0, at), at == std::string::npos ? int64_t{0} : parse_int64(name.substr(at + 1)).value_or(0));
+  };
+  std::stable_sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) { return key(a) < key(b); });
   std::printf("%-14s %10s %12s\n", "metric", "model", "popularity");
-  for (const auto& [name, value] : model) {
+  for (const std::string& name : names) {
     const auto baseline = popularity.find(name);
-    std::printf("%-14s %10.5f %12.5f\n", name.c_str(), value, baseline == popularity.end() ? 0.0 : baseline->second);
+    std::printf("%-14s %10.5f %12.5f\n", name.c_str(), model.at(name),
+                baseline == popularity.end() ? 0.0 : baseline->second);
   }
 }
 
