@@ -21,5 +21,7 @@ struct Command {
 Command prepare_command();
 Command inspect_command();
 Command train_command();
+Command evaluate_command();
+Command recommend_command();
 
 }  // namespace seqrec::cli

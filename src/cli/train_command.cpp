@@ -11,7 +11,9 @@
 #include "seqrec/core/log.h"
 #include "seqrec/core/parse.h"
 #include "seqrec/data/dataset.h"
+#include "seqrec/data/dataset_vocabularies.h"
 #include "seqrec/parallel/sharded_embedding_table.h"
+#include "seqrec/train/model_file.h"
 #include "seqrec/train/trainer.h"
 
 namespace seqrec::cli {
@@ -81,7 +83,7 @@ void describe(po::options_description& d) {
       ("train.log_every", po::value(&o.train.log_every)->default_value(t.log_every), "steps between training-loss lines in metrics.jsonl")
       ("train.seed", po::value(&o.train.seed)->default_value(t.seed), "seed of data order, initialisation, dropout, masks and negatives")
       ("train.threads", po::value(&o.train.threads)->default_value(t.threads), "compute threads (0: cores / ranks on the node)")
-      ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.pt and result.json go")
+      ("train.run_dir", po::value(&o.train.run_dir)->default_value(t.run_dir), "where metrics.jsonl, config.ini, model.h5 and result.json go")
       ("checkpoint.dir", po::value(&o.train.checkpoint.dir)->default_value(""), "checkpoint directory (empty: <train.run_dir>/ckpt)")
       ("checkpoint.every_steps", po::value(&o.train.checkpoint.every_steps)->default_value(t.checkpoint.every_steps), "save every N steps (0: off)")
       ("checkpoint.every_minutes", po::value(&o.train.checkpoint.every_minutes)->default_value(t.checkpoint.every_minutes), "save every T minutes of training (0: off)")
@@ -148,12 +150,8 @@ Command train_command() {
 
     const train::TrainResult result = train::train_model(recommender, dataset, o.train, o.model.max_seq_len, comm);
     if (result.preempted) return static_cast<int>(kExitPreempted);
-    // Each rank's own parameters: with sharded tables, their rows differ by rank.
-    torch::serialize::OutputArchive archive;
-    recommender->save(archive);
-    archive.save_to((run_dir / (comm->size() == 1 ? std::string("model.pt")
-                                                 : str_cat("model.rank-", comm->rank(), "-of-", comm->size(), ".pt")))
-                        .string());
+    train::write_model_file(run_dir / "model.h5", *recommender, {o.model, dataset.schema(), load_vocabularies(dataset)},
+                            *comm);
     if (comm->rank() == 0) write_result(run_dir / "result.json", result);
     return 0;
   };

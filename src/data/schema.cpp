@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -154,17 +155,22 @@ void Schema::save(const std::filesystem::path& path) const {
 Schema Schema::load(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) fail("cannot open schema '", path.string(), "'");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return from_json_text(text, path.string());
+}
+
+Schema Schema::from_json_text(const std::string& text, const std::string& where) {
   try {
-    const json j = json::parse(in);
+    const json j = json::parse(text);
     std::vector<FeatureSpec> features;
-    for (const auto& f : j.at("features")) features.push_back(feature_from_json(f, path.string()));
+    for (const auto& f : j.at("features")) features.push_back(feature_from_json(f, where));
     Schema schema(std::move(features));
     if (j.contains("fingerprint") && j["fingerprint"].get<std::string>() != schema.fingerprint()) {
-      fail(path.string(), ": fingerprint does not match the features (edited by hand?)");
+      fail(where, ": fingerprint does not match the features (edited by hand?)");
     }
     return schema;
   } catch (const json::exception& e) {
-    fail(path.string(), ": malformed schema: ", e.what());
+    fail(where, ": malformed schema: ", e.what());
   }
 }
 

@@ -36,6 +36,23 @@ Vocabulary Vocabulary::from_counts(const std::unordered_map<std::string, int64_t
   return vocab;
 }
 
+Vocabulary Vocabulary::from_entries(std::vector<std::string> values, std::vector<int64_t> counts,
+                                    const std::string& where) {
+  if (values.size() != counts.size()) {
+    fail(where, ": vocabulary has ", values.size(), " values but ", counts.size(), " counts");
+  }
+  if (static_cast<int64_t>(values.size()) < kFirstRealId) fail(where, ": vocabulary lacks the reserved ids");
+  Vocabulary vocab;
+  vocab.values_ = std::move(values);
+  vocab.counts_ = std::move(counts);
+  for (int64_t id = kFirstRealId; id < vocab.size(); ++id) {
+    if (!vocab.ids_.emplace(vocab.values_[static_cast<size_t>(id)], id).second) {
+      fail(where, ": vocabulary value '", vocab.values_[static_cast<size_t>(id)], "' appears twice");
+    }
+  }
+  return vocab;
+}
+
 int64_t Vocabulary::id(const std::string& value) const {
   auto it = ids_.find(value);
   return it == ids_.end() ? kUnknownId : it->second;

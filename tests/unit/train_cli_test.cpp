@@ -45,7 +45,7 @@ TEST_F(TrainCliTest, LearnsMoreThanPopularityAndRepeatsBitForBit) {
   const auto a = nlohmann::json::parse(test::read_file(runs / "a" / "result.json"));
   const auto b = nlohmann::json::parse(test::read_file(runs / "b" / "result.json"));
   EXPECT_EQ(a["test"], b["test"]);  // same seed: identical metrics, to the last bit
-  EXPECT_TRUE(test::read_file(runs / "a" / "model.pt") == test::read_file(runs / "b" / "model.pt"));
+  EXPECT_TRUE(test::read_file(runs / "a" / "model.h5") == test::read_file(runs / "b" / "model.h5"));
   EXPECT_GT(a["test"]["ndcg@10"].get<double>(), 1.2 * a["test_popularity"]["ndcg@10"].get<double>())
       << a.dump(2);
 
@@ -69,7 +69,7 @@ TEST_F(TrainCliTest, AnotherSeedTrainsAnotherModel) {
   TempDir runs;
   ASSERT_EQ(train(runs / "a", {"--train.max_steps", "5"}).exit_code, 0);
   ASSERT_EQ(train(runs / "b", {"--train.max_steps", "5", "--train.seed", "7"}).exit_code, 0);
-  EXPECT_TRUE(test::read_file(runs / "a" / "model.pt") != test::read_file(runs / "b" / "model.pt"));
+  EXPECT_TRUE(test::read_file(runs / "a" / "model.h5") != test::read_file(runs / "b" / "model.h5"));
 }
 
 TEST_F(TrainCliTest, InvalidModelChoicesAreNamed) {

@@ -65,6 +65,8 @@ class Schema {
 
   void save(const std::filesystem::path& path) const;
   static Schema load(const std::filesystem::path& path);  // UserError naming the file
+  // The text of to_json_text(); `where` names its origin in errors.
+  static Schema from_json_text(const std::string& text, const std::string& where);
 
  private:
   std::vector<FeatureSpec> features_;
