@@ -150,7 +150,12 @@ INSTANTIATE_TEST_SUITE_P(Model, ModelBodyTest,
                                            Config{"transformer", "mlm", "sampled", "post", 2.0},
                                            Config{"gru4rec", "clm", "ce", "pre", 0.1},
                                            Config{"gru4rec", "clm", "bce", "pre", 0.5},
-                                           Config{"gru4rec", "clm", "sampled", "pre", 0.6}));
+                                           Config{"gru4rec", "clm", "sampled", "pre", 0.6},
+                                           Config{"gru4rec", "clm", "bpr-max", "pre", 9},
+                                           Config{"gru4rec", "clm", "top1-max", "pre", 9},
+                                           Config{"hstu", "clm", "ce", "pre", 9},
+                                           Config{"hstu", "clm", "sampled", "pre", 9},
+                                           Config{"hstu", "clm", "bpr-max", "pre", 9}));
 
 }  // namespace
 }  // namespace seqrec::model
