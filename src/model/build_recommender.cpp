@@ -4,6 +4,7 @@
 
 #include "seqrec/core/error.h"
 #include "seqrec/model/gru4rec_body.h"
+#include "seqrec/model/hstu_body.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/model/sasrec_body.h"
 #include "seqrec/model/sequential_recommender.h"
@@ -27,14 +28,14 @@ void check_choice(const std::string& option, const std::string& value, const std
 }
 
 void check_options(const ModelOptions& o, const Schema& schema) {
-  check_choice("body", o.body, {"sasrec", "transformer", "gru4rec"});
+  check_choice("body", o.body, {"sasrec", "transformer", "gru4rec", "hstu"});
   check_choice("masking", o.masking, {"clm", "mlm"});
-  check_choice("loss", o.loss, {"ce", "sampled", "bce"});
+  check_choice("loss", o.loss, {"ce", "sampled", "bce", "bpr-max", "top1-max"});
   check_choice("negative_sharing", o.negative_sharing, {"position", "step"});
   check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum"});
   check_choice("norm", o.norm, {"pre", "post"});
   check_choice("activation", o.activation, {"gelu", "relu"});
-  if ((o.body == "sasrec" || o.body == "gru4rec") && o.masking != "clm") {
+  if ((o.body == "sasrec" || o.body == "gru4rec" || o.body == "hstu") && o.masking != "clm") {
     fail("model.masking: body '", o.body, "' is causal and cannot train '", o.masking, "' (valid for ", o.body,
          ": clm)");
   }
@@ -49,7 +50,10 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   if (o.d_ff < 0) fail("model.d_ff must be 0 (the body's default) or more (got ", o.d_ff, ")");
   if (o.dropout < 0 || o.dropout >= 1) fail("model.dropout must lie in [0, 1) (got ", o.dropout, ")");
   if (o.max_seq_len < 1) fail("max_seq_len must be at least 1 (got ", o.max_seq_len, ")");
-  if (o.loss == "sampled" && o.negatives < 1) fail("model.negatives must be at least 1 (got ", o.negatives, ")");
+  if ((o.loss == "sampled" || o.loss == "bpr-max" || o.loss == "top1-max") && o.negatives < 1) {
+    fail("model.negatives must be at least 1 (got ", o.negatives, ")");
+  }
+  if (o.bpr_reg < 0) fail("model.bpr_reg must be 0 or more (got ", o.bpr_reg, ")");
   if (o.masking == "mlm" && (o.mlm_probability <= 0 || o.mlm_probability > 1)) {
     fail("model.mlm_probability must lie in (0, 1] (got ", o.mlm_probability, ")");
   }
@@ -74,7 +78,25 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   }
 }
 
-std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o) {
+// The sequence feature of event times, if the data set has one.
+const FeatureSpec* event_times(const Schema& schema) {
+  for (const FeatureSpec& f : schema.features()) {
+    if (f.scope == FeatureScope::Sequence && f.has_tag(kTagTime) && !f.multi_valued()) return &f;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema& schema) {
+  if (o.body == "hstu") {
+    HstuOptions hstu;
+    hstu.d_model = o.d_model;
+    hstu.layers = o.layers;
+    hstu.heads = o.heads;
+    hstu.dropout = o.dropout;
+    hstu.max_seq_len = o.max_seq_len;
+    hstu.time_buckets = event_times(schema) != nullptr ? 64 : 0;  // gaps up to ~5 years, as 1.35^63 s
+    return std::make_shared<HstuBodyImpl>(hstu);
+  }
   if (o.body == "gru4rec") {
     Gru4recOptions gru4rec;
     gru4rec.d_model = o.d_model;
@@ -106,8 +128,11 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o) {
 std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& schema) {
   if (o.loss == "ce") return std::make_shared<FullSoftmaxLossImpl>(o.label_smoothing);
   const torch::Tensor distribution = uniform_item_distribution(schema.item().cardinality);
-  if (o.loss == "sampled") {
-    return std::make_shared<SampledSoftmaxLossImpl>(distribution, o.negatives, o.negative_sharing == "position");
+  const bool per_position = o.negative_sharing == "position";
+  if (o.loss == "sampled") return std::make_shared<SampledSoftmaxLossImpl>(distribution, o.negatives, per_position);
+  if (o.loss == "bpr-max" || o.loss == "top1-max") {
+    return std::make_shared<RankingMaxLossImpl>(o.loss == "bpr-max" ? RankingMax::Bpr : RankingMax::Top1,
+                                                distribution, o.negatives, per_position, o.bpr_reg);
   }
   return std::make_shared<BinaryCrossEntropyLossImpl>(distribution);
 }
@@ -134,8 +159,10 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
   } else {
     masking = std::make_unique<MaskedItemMasking>(schema, o.mlm_probability);
   }
+  const FeatureSpec* times = event_times(schema);
   std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
-      InputBlock(schema, input, tables), build_body(o), std::move(masking), build_loss(o, schema));
+      InputBlock(schema, input, tables), build_body(o, schema), std::move(masking), build_loss(o, schema),
+      times != nullptr ? times->name : std::string());
   return Recommender(std::move(model));
 }
 

@@ -10,15 +10,17 @@ namespace seqrec::model {
 
 SequentialRecommenderImpl::SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body,
                                                      std::unique_ptr<Masking> masking,
-                                                     std::shared_ptr<ItemLossImpl> loss)
-    : masking_(std::move(masking)) {
+                                                     std::shared_ptr<ItemLossImpl> loss, std::string time_feature)
+    : masking_(std::move(masking)), time_feature_(std::move(time_feature)) {
   input_ = register_module("input", std::move(input));
   body_ = register_module("body", std::move(body));
   loss_ = register_module("loss", std::move(loss));
 }
 
 torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) {
-  return body_->forward(input_(masked.features, masked.mask, masked.hidden), masked.mask);
+  const auto times = time_feature_.empty() ? masked.features.end() : masked.features.find(time_feature_);
+  return body_->forward_with_times(input_(masked.features, masked.mask, masked.hidden), masked.mask,
+                                   times == masked.features.end() ? torch::Tensor() : times->second);
 }
 
 LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {

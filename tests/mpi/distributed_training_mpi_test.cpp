@@ -66,6 +66,9 @@ std::vector<ModelSetup> setups() {
       {"bert4rec_mlm_ce", options("transformer", "mlm", "ce", false), 0},
       {"sasrec_side_features_sampled", options("sasrec", "clm", "sampled", true), 10},
       {"transformer_side_features_bce_replicated", options("transformer", "clm", "bce", true), -1},
+      {"hstu_clm_ce", options("hstu", "clm", "ce", false), 0},
+      {"hstu_side_features_bpr_max", options("hstu", "clm", "bpr-max", true), 10},
+      {"gru4rec_top1_max", options("gru4rec", "clm", "top1-max", false), 0},
   };
 }
 

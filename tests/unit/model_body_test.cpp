@@ -150,7 +150,14 @@ INSTANTIATE_TEST_SUITE_P(Model, ModelBodyTest,
                                            Config{"transformer", "mlm", "sampled", "post", 2.0},
                                            Config{"gru4rec", "clm", "ce", "pre", 0.1},
                                            Config{"gru4rec", "clm", "bce", "pre", 0.5},
-                                           Config{"gru4rec", "clm", "sampled", "pre", 0.6}));
+                                           Config{"gru4rec", "clm", "sampled", "pre", 0.6},
+                                           Config{"gru4rec", "clm", "bpr-max", "pre", 0.1},
+                                           // TOP1-max is at least 0.5: sigmoid(r_j^2) >= 1/2.
+                                           Config{"gru4rec", "clm", "top1-max", "pre", 0.6},
+                                           Config{"hstu", "clm", "ce", "pre", 0.05},
+                                           Config{"hstu", "clm", "sampled", "pre", 0.05},
+                                           // BPR-max keeps its regularisation of the negatives' scores.
+                                           Config{"hstu", "clm", "bpr-max", "pre", 0.6}));
 
 }  // namespace
 }  // namespace seqrec::model

@@ -25,12 +25,18 @@ TEST(ModelBuild, SasrecTrainsOnlyCausally) {
   EXPECT_NE(message.find("valid for sasrec: clm"), std::string::npos) << message;
 }
 
+TEST(ModelBuild, HstuTrainsOnlyCausally) {
+  const std::string message = build_error(small_model_options("hstu", "mlm", "ce"));
+  EXPECT_NE(message.find("valid for hstu: clm"), std::string::npos) << message;
+  EXPECT_EQ(build_error(small_model_options("hstu", "clm", "bpr-max")), "");
+}
+
 TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
   EXPECT_NE(build_error(small_model_options("gru", "clm", "ce")).find("model.body: unknown value 'gru' (valid: sasrec, "
-                                                                      "transformer, gru4rec)"),
+                                                                      "transformer, gru4rec, hstu)"),
             std::string::npos);
   EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm)"), std::string::npos);
-  EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce)"),
+  EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce, bpr-max, top1-max)"),
             std::string::npos);
 }
 
@@ -42,6 +48,14 @@ TEST(ModelBuild, RejectsInconsistentSizes) {
   options = small_model_options("sasrec", "clm", "bce");
   options.label_smoothing = 0.1;
   EXPECT_NE(build_error(options).find("loss 'ce' only"), std::string::npos);
+
+  options = small_model_options("gru4rec", "clm", "top1-max");
+  options.negatives = 0;
+  EXPECT_NE(build_error(options).find("model.negatives must be at least 1"), std::string::npos);
+
+  options = small_model_options("gru4rec", "clm", "bpr-max");
+  options.bpr_reg = -1;
+  EXPECT_NE(build_error(options).find("model.bpr_reg"), std::string::npos);
 
   options = small_model_options("sasrec", "clm", "ce");
   options.feature_dims = {{"time", 4}};

@@ -26,7 +26,7 @@ std::pair<torch::Tensor, torch::Tensor> outputs_around_a_change(const ModelOptio
 }
 
 TEST(ModelCausality, CausalBodiesNeverSeeLaterEvents) {
-  for (const std::string body : {"sasrec", "transformer", "gru4rec"}) {
+  for (const std::string body : {"sasrec", "transformer", "gru4rec", "hstu"}) {
     for (const PaddingSide padding : {PaddingSide::Right, PaddingSide::Left}) {
       const auto [before, after] = outputs_around_a_change(small_model_options(body, "clm", "ce"), padding);
       // Slot of the change: 3 with right padding, 2 + 3 with left padding in 8 slots.

@@ -127,6 +127,94 @@ TEST(ModelLosses, BinaryCrossEntropyAgainstOneNegativePerPosition) {
   EXPECT_NEAR(loss.forward({hidden, labels, keys}, *table_of(items), 0).item<double>(), expected, 1e-5);
 }
 
+// GRU4Rec's ranking losses, position by position in doubles: softmax weights over the
+// negatives that are not the label.
+double ranking_max_reference(RankingMax kind, const torch::Tensor& positive, const torch::Tensor& negative,
+                             const torch::Tensor& excluded, double lambda) {
+  const auto sigmoid = [](double x) { return 1 / (1 + std::exp(-x)); };
+  double total = 0;
+  for (int64_t n = 0; n < negative.size(0); ++n) {
+    const double r_i = positive[n].item<double>();
+    double normaliser = 0;
+    for (int64_t k = 0; k < negative.size(1); ++k) {
+      if (!excluded[n][k].item<bool>()) normaliser += std::exp(negative[n][k].item<double>());
+    }
+    if (normaliser == 0) continue;
+    double ranked_above = 0, penalty = 0, top1 = 0;
+    for (int64_t k = 0; k < negative.size(1); ++k) {
+      if (excluded[n][k].item<bool>()) continue;
+      const double r_j = negative[n][k].item<double>();
+      const double s_j = std::exp(r_j) / normaliser;
+      ranked_above += s_j * sigmoid(r_i - r_j);
+      penalty += s_j * r_j * r_j;
+      top1 += s_j * (sigmoid(r_j - r_i) + sigmoid(r_j * r_j));
+    }
+    total += kind == RankingMax::Bpr ? -std::log(ranked_above) + lambda * penalty : top1;
+  }
+  return total;
+}
+
+TEST(ModelLosses, BprMaxAndTop1MaxMatchTheirDefinitions) {
+  torch::manual_seed(6);
+  const torch::Tensor positive = torch::randn({4}) * 2;
+  const torch::Tensor negative = torch::randn({4, 5}) * 2;
+  torch::Tensor excluded = torch::zeros({4, 5}, torch::kBool);
+  excluded[0][1] = true;
+  excluded[2][0] = true;
+  excluded[2][4] = true;
+  excluded[3].fill_(true);  // every negative is the label: the position adds nothing
+  for (const double lambda : {0.0, 0.5}) {
+    EXPECT_NEAR(bpr_max_loss(positive, negative, excluded, lambda).item<double>(),
+                ranking_max_reference(RankingMax::Bpr, positive, negative, excluded, lambda), 1e-5);
+  }
+  EXPECT_NEAR(top1_max_loss(positive, negative, excluded).item<double>(),
+              ranking_max_reference(RankingMax::Top1, positive, negative, excluded, 0), 1e-5);
+  // A label far below its negatives: BPR-max stays finite (no log of an underflowed sum).
+  const torch::Tensor far = bpr_max_loss(torch::full({1}, -200.0), torch::full({1, 3}, 200.0),
+                                         torch::zeros({1, 3}, torch::kBool), 0);
+  EXPECT_NEAR(far.item<double>(), 400, 1e-2);
+}
+
+TEST(ModelLosses, RankingMaxLossesDrawTheirNegativesAndPassGradients) {
+  for (const RankingMax kind : {RankingMax::Bpr, RankingMax::Top1}) {
+    torch::manual_seed(7);
+    const torch::Tensor hidden = torch::randn({3, 4}).requires_grad_();
+    const auto table = table_of(torch::randn({5, 4}));
+    const torch::Tensor labels = torch::tensor({2, 3, 4}, torch::kInt64);
+    // All mass on item 3: every negative is item 3, so the label-3 position adds nothing.
+    RankingMaxLossImpl loss(kind, torch::tensor({0.0, 0.0, 0.0, 1.0, 0.0}, torch::kFloat32), 2,
+                            /*per_position=*/true, 0.7);
+    const torch::Tensor out = loss.forward({hidden, labels, torch::tensor({1, 2, 3}, torch::kInt64)}, *table, 0);
+
+    const torch::Tensor rows = table->weight().detach();
+    const torch::Tensor positive = (hidden.detach() * rows.index_select(0, labels)).sum(1);
+    const torch::Tensor negative = hidden.detach().matmul(rows[3]).unsqueeze(1).expand({3, 2});
+    const torch::Tensor excluded = (labels == 3).unsqueeze(1).expand({3, 2});
+    EXPECT_NEAR(out.item<double>(), ranking_max_reference(kind, positive, negative, excluded, 0.7), 1e-5);
+
+    out.backward();
+    EXPECT_TRUE(hidden.grad().isfinite().all().item<bool>());
+    EXPECT_GT(hidden.grad()[0].abs().sum().item<double>(), 0);
+    EXPECT_EQ(hidden.grad()[1].abs().sum().item<double>(), 0);  // no usable negative
+    const torch::Tensor row_grads = table->weight().grad().abs().sum(1);
+    EXPECT_GT(row_grads[2].item<double>(), 0);  // a label's row
+    EXPECT_GT(row_grads[3].item<double>(), 0);  // the negatives' row
+    EXPECT_EQ(row_grads[1].item<double>(), 0);  // never drawn, never a label
+  }
+}
+
+// No labelled positions (a rank's share may have none): zero, and the table still joins.
+TEST(ModelLosses, RankingMaxLossWithoutPositions) {
+  const auto table = table_of(torch::randn({6, 4}));
+  RankingMaxLossImpl loss(RankingMax::Bpr, uniform_item_distribution(6), 3, true, 1.0);
+  const torch::Tensor out = loss.forward({torch::zeros({0, 4}), torch::zeros({0}, torch::kInt64),
+                                          torch::zeros({0}, torch::kInt64)},
+                                         *table, 1);
+  EXPECT_EQ(out.item<double>(), 0);
+  out.backward();
+  EXPECT_TRUE(table->weight().grad().defined());
+}
+
 TEST(ModelLosses, UniformDistributionNeverDrawsReservedIds) {
   const torch::Tensor q = uniform_item_distribution(6);
   EXPECT_TRUE(torch::allclose(q, torch::tensor({0.0, 0.0, 0.25, 0.25, 0.25, 0.25}, torch::kFloat32)));

@@ -56,6 +56,27 @@ class SampledSoftmaxLossImpl : public ItemLossImpl {
   bool per_position_;
 };
 
+// The rows a loss with sampled negatives scores: the labels' and the negatives'.
+struct SampledRows {
+  torch::Tensor negatives;      // ids: [N, K] fresh per position, or [K] shared by the step
+  torch::Tensor label_rows;     // [N, d]
+  torch::Tensor negative_rows;  // [N, K, d] or [K, d]
+};
+
+// Draws `negatives` items per position (or, not per_position, one set for all) from the
+// distribution's cdf, keyed by (position key, index) or by the index alone, so that every
+// rank draws the same ones, and looks them up with the labels in one lookup.
+SampledRows draw_negatives(const LabelledPositions& positions, EmbeddingTableImpl& items, const torch::Tensor& cdf,
+                           int64_t negatives, bool per_position, uint64_t seed);
+
+// [N, K]: each position's score of each of its negatives, shared (ids [K], rows [K, d])
+// or its own (ids [N, K], rows [N, K, d]).
+torch::Tensor negative_scores(const torch::Tensor& hidden, const torch::Tensor& negatives,
+                              const torch::Tensor& negative_rows);
+
+// [N, K]: where a negative is the position's own label.
+torch::Tensor accidental_hits(const torch::Tensor& labels, const torch::Tensor& negatives);
+
 // The sampled softmax loss (sum over positions) given the rows of the labels [N, d], the
 // negatives' ids, shared [K] or per position [N, K], their rows ([K, d] or [N, K, d]),
 // and log q [V].
@@ -73,6 +94,37 @@ class BinaryCrossEntropyLossImpl : public ItemLossImpl {
  private:
   torch::Tensor cdf_;
 };
+
+// The ranking losses of GRU4Rec (Hidasi & Karatzoglou, "Recurrent Neural Networks with
+// Top-k Gains for Session-based Recommendations", 2018) over sampled negatives. Each
+// negative j of a position weighs s_j, the softmax of the negatives' scores r_j (accidental
+// hits left out), so that the loss dwells on the negatives ranked highest:
+//   BPR-max:  -log sum_j s_j sigmoid(r_i - r_j) + lambda sum_j s_j r_j^2
+//   TOP1-max: sum_j s_j (sigmoid(r_j - r_i) + sigmoid(r_j^2))
+// with r_i the label's score. A position whose every negative is its label adds nothing.
+enum class RankingMax { Bpr, Top1 };
+
+class RankingMaxLossImpl : public ItemLossImpl {
+ public:
+  // bpr_regularization: lambda, BPR-max only.
+  RankingMaxLossImpl(RankingMax kind, torch::Tensor sampling_distribution, int64_t negatives, bool per_position,
+                     double bpr_regularization);
+  torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) override;
+
+ private:
+  RankingMax kind_;
+  torch::Tensor cdf_;
+  int64_t negatives_;
+  bool per_position_;
+  double bpr_regularization_;
+};
+
+// The losses summed over positions, given the labels' scores [N], the negatives' [N, K]
+// and the negatives to leave out [N, K] (accidental hits).
+torch::Tensor bpr_max_loss(const torch::Tensor& positive, const torch::Tensor& negative, const torch::Tensor& excluded,
+                           double regularization);
+torch::Tensor top1_max_loss(const torch::Tensor& positive, const torch::Tensor& negative,
+                            const torch::Tensor& excluded);
 
 // [V]: uniform over the real items, zero on the reserved ids.
 torch::Tensor uniform_item_distribution(int64_t cardinality);

@@ -18,17 +18,18 @@
 namespace seqrec::model {
 
 struct ModelOptions {
-  std::string body = "sasrec";        // sasrec | transformer | gru4rec
+  std::string body = "sasrec";        // sasrec | transformer | gru4rec | hstu
   std::string masking = "clm";        // clm | mlm (transformer only)
-  std::string loss = "ce";            // ce (full softmax) | sampled | bce
+  std::string loss = "ce";            // ce (full softmax) | sampled | bce | bpr-max | top1-max
   int64_t d_model = 64;
   int64_t layers = 2;
   int64_t heads = 1;
   int64_t d_ff = 0;                   // 0: the body's default (sasrec d_model, transformer 4 * d_model)
   double dropout = 0.2;
   int64_t max_seq_len = 50;
-  int64_t negatives = 256;            // loss=sampled: negatives drawn (bce draws one per position)
-  std::string negative_sharing = "position";  // loss=sampled: position (fresh per position) | step (shared)
+  int64_t negatives = 256;            // sampled, bpr-max, top1-max: negatives drawn (bce draws one per position)
+  std::string negative_sharing = "position";  // as negatives: position (fresh per position) | step (shared)
+  double bpr_reg = 1.0;               // loss=bpr-max: lambda of its score regularisation
   double mlm_probability = 0.2;
   double label_smoothing = 0.0;       // loss=ce only
   bool use_side_features = true;      // false: item ids only

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -16,8 +17,9 @@ namespace seqrec::model {
 
 class SequentialRecommenderImpl : public RecommenderImpl {
  public:
+  // time_feature: the sequence feature of event times handed to the body, empty for none.
   SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body, std::unique_ptr<Masking> masking,
-                            std::shared_ptr<ItemLossImpl> loss);
+                            std::shared_ptr<ItemLossImpl> loss, std::string time_feature = {});
 
   LossOutput training_loss(const Batch& batch, uint64_t seed) override;
   torch::Tensor query_states(const Batch& batch) override;
@@ -32,6 +34,7 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   std::shared_ptr<SequenceBodyImpl> body_;
   std::unique_ptr<Masking> masking_;
   std::shared_ptr<ItemLossImpl> loss_;
+  std::string time_feature_;
 };
 
 }  // namespace seqrec::model
