@@ -26,6 +26,7 @@ void visit_fields(ModelOptions& o, Visit&& visit) {
   visit("max_seq_len", o.max_seq_len);
   visit("negatives", o.negatives);
   visit("negative_sharing", o.negative_sharing);
+  visit("bpr_reg", o.bpr_reg);
   visit("mlm_probability", o.mlm_probability);
   visit("label_smoothing", o.label_smoothing);
   visit("side_features", o.use_side_features);
