@@ -59,7 +59,8 @@ torch::Tensor HstuBodyImpl::forward(const torch::Tensor& x, const torch::Tensor&
 torch::Tensor HstuBodyImpl::forward_with_times(const torch::Tensor& x, const torch::Tensor& mask,
                                                const torch::Tensor& times) {
   const torch::Tensor allowed = attention_mask(mask, /*causal=*/true);
-  const RelativeBuckets buckets = relative_buckets(x.size(1), times, bias_options_);
+  RelativeBuckets buckets = relative_buckets(x.size(1), times, bias_options_);
+  buckets.positions = buckets.positions.to(x.device());  // once, not in every layer
   const torch::Tensor keep = mask.unsqueeze(-1);
   torch::Tensor h = x;
   for (const auto& block : *blocks_) h = block->as<HstuBlock>()->forward(h, allowed, buckets) * keep;

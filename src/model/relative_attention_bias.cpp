@@ -51,7 +51,7 @@ RelativeAttentionBiasImpl::RelativeAttentionBiasImpl(const RelativeBiasOptions& 
 }
 
 torch::Tensor RelativeAttentionBiasImpl::forward(const RelativeBuckets& buckets) {
-  torch::Tensor bias = positions_(buckets.positions.to(positions_->weight.device())).permute({2, 0, 1}).unsqueeze(0);
+  torch::Tensor bias = positions_(buckets.positions).permute({2, 0, 1}).unsqueeze(0);
   if (times_ && buckets.times.defined()) bias = bias + times_(buckets.times).permute({0, 3, 1, 2});
   return bias;
 }

@@ -26,8 +26,9 @@ struct RelativeBuckets {
   torch::Tensor times;      // [B, L, L] int64: bucket of |t_query - t_key|; undefined without times
 };
 
-// length L; times [B, L] float64 seconds, or undefined (no time buckets then). Keys after
-// the query (masked by a causal body) share the bucket of distance 0.
+// length L; times [B, L] float64 seconds, or undefined (no time buckets then). Position
+// buckets come on the CPU, time buckets on the times' device. Keys after the query
+// (masked by a causal body) share the bucket of distance 0.
 RelativeBuckets relative_buckets(int64_t length, const torch::Tensor& times, const RelativeBiasOptions& options);
 
 class RelativeAttentionBiasImpl : public torch::nn::Module {
