@@ -5,6 +5,7 @@
 #include <string>
 
 #include "seqrec/core/options.h"
+#include "seqrec/model/recommender.h"
 
 namespace seqrec::cli {
 
@@ -23,5 +24,14 @@ Command inspect_command();
 Command train_command();
 Command evaluate_command();
 Command recommend_command();
+Command export_command();
+
+// What a `train` configuration (config.ini text, as each checkpoint records it) says of
+// its model: the model options as `train` builds them, and the data set it trained on.
+struct TrainedModelConfig {
+  model::ModelOptions model;
+  std::string data;
+};
+TrainedModelConfig trained_model_config(const std::string& config_text, const std::string& where);
 
 }  // namespace seqrec::cli

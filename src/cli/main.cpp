@@ -23,7 +23,7 @@ std::vector<Command> all_commands() {
       seqrec::cli::train_command(),
       seqrec::cli::evaluate_command(),
       seqrec::cli::recommend_command(),
-      not_implemented("export", "consolidate a checkpoint into one HDF5 model file"),
+      seqrec::cli::export_command(),
       not_implemented("bench", "measure training and loading throughput"),
       {"version", "print the version and build configuration", [](seqrec::po::options_description&) {},
        [](const seqrec::po::variables_map&) {

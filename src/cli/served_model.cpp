@@ -1,34 +1,71 @@
 #include "served_model.h"
 
 #include <chrono>
+#include <filesystem>
 
+#include "command.h"
 #include "seqrec/comm/make_communicator.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/threads.h"
+#include "seqrec/data/dataset.h"
+#include "seqrec/data/dataset_vocabularies.h"
 #include "seqrec/parallel/sharded_embedding_table.h"
+#include "seqrec/train/checkpoint_reader.h"
+#include "seqrec/train/checkpoint_store.h"
 
 namespace seqrec::cli {
 
 void describe_serving_options(po::options_description& d, ServingOptions& o) {
   const ServingOptions defaults;
   d.add_options()
-      ("model", po::value(&o.model)->default_value(defaults.model), "model file (model.h5 of seqrec train)")
+      ("model", po::value(&o.model)->default_value(defaults.model), "model file (model.h5 of seqrec train or export), or a checkpoint directory (ckpt/ or one ckpt/step-N/)")
+      ("weights", po::value(&o.weights)->default_value(defaults.weights), "of a checkpoint: best (the best validated weights) | last (the last step's)")
       ("threads", po::value(&o.threads)->default_value(defaults.threads), "compute threads (0: cores / ranks on the node)")
       ("dist.backend", po::value(&o.backend)->default_value(defaults.backend), "collectives: auto (nccl on GPUs, else mpi) | mpi | nccl")
       ("dist.shard_threshold", po::value(&o.shard_threshold)->default_value(defaults.shard_threshold), "embedding tables with more rows are row-sharded over the ranks; the item table always is (-1: shard nothing)")
       ("dist.timeout", po::value(&o.timeout_s)->default_value(defaults.timeout_s), "seconds a collective may wait before the job is aborted (0: forever)");
 }
 
+namespace {
+
+// The step directory `path` names: itself, or the one a checkpoint directory's `latest`
+// names (falling back to the newest valid one, as --resume auto does).
+std::filesystem::path checkpoint_step(const std::string& path) {
+  if (std::filesystem::exists(std::filesystem::path(path) / "manifest.json")) return path;
+  const auto step = train::choose_checkpoint("auto", path);
+  if (!step) fail("--model: '", path, "' is neither a model file nor a checkpoint directory with a complete checkpoint");
+  return *step;
+}
+
+void serve_checkpoint(const ServingOptions& options, const model::TableFactory& tables, ServedModel& served) {
+  if (options.weights != "best" && options.weights != "last") {
+    fail("--weights: '", options.weights, "' is not best or last");
+  }
+  const std::filesystem::path step = checkpoint_step(options.model);
+  const TrainedModelConfig config =
+      trained_model_config(train::checkpoint_config(step), (step / "manifest.json").string());
+  const Dataset dataset = Dataset::open(config.data);
+  served.description = {config.model, dataset.schema(), load_vocabularies(dataset)};
+  served.recommender = model::build_recommender(config.model, dataset.schema(), tables);
+  train::load_checkpoint_weights(step, *served.recommender, *served.comm, options.weights == "best");
+  served.recommender->eval();
+}
+
+}  // namespace
+
 ServedModel serve_model(const ServingOptions& options) {
-  if (options.model.empty()) fail("--model: give the model file (model.h5 of seqrec train)");
+  if (options.model.empty()) fail("--model: give the model file (model.h5 of seqrec train) or a checkpoint directory");
   if (options.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", options.timeout_s, ")");
   ServedModel served;
   served.comm = comm::make_communicator(options.backend, std::chrono::seconds(options.timeout_s));
   configure_threads(threads_per_rank(options.threads));
-  served.description = train::read_model_file(options.model);
-  served.recommender =
-      train::load_model(options.model, served.description,
-                        parallel::sharded_table_factory(served.comm, options.shard_threshold), *served.comm);
+  const model::TableFactory tables = parallel::sharded_table_factory(served.comm, options.shard_threshold);
+  if (std::filesystem::is_directory(options.model)) {
+    serve_checkpoint(options, tables, served);
+  } else {
+    served.description = train::read_model_file(options.model);
+    served.recommender = train::load_model(options.model, served.description, tables, *served.comm);
+  }
   return served;
 }
 

@@ -13,7 +13,8 @@
 namespace seqrec::cli {
 
 struct ServingOptions {
-  std::string model;                // model.h5
+  std::string model;                // model.h5, or a checkpoint (step directory or checkpoint directory)
+  std::string weights = "best";     // of a checkpoint: best (validated) | last
   int threads = 0;                  // 0: cores / ranks on the node
   std::string backend = "auto";
   int64_t shard_threshold = 100000;
@@ -30,7 +31,10 @@ struct ServedModel {
 };
 
 // Needs an MpiEnvironment alive. Reads the model file (UserError naming it), builds the
-// model with tables sharded as --dist.shard_threshold says and loads its weights.
+// model with tables sharded as --dist.shard_threshold says and loads its weights. A
+// checkpoint instead (a directory): its recorded configuration gives the model options and
+// the data set, whose schema and vocabularies describe it; its checksums are verified and
+// its best or last weights loaded, on any number of ranks.
 ServedModel serve_model(const ServingOptions& options);
 
 }  // namespace seqrec::cli

@@ -1,6 +1,7 @@
 // seqrec train: a model on a prepared data set, validated as it goes, tested at the end.
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -119,7 +120,30 @@ void write_result(const std::filesystem::path& path, const train::TrainResult& r
   std::ofstream(path) << j.dump(2) << "\n";
 }
 
+
+// What `train` makes of its options before building the model.
+void complete_model_options(TrainCommandOptions& o) {
+  o.model.feature_dims = parse_feature_dims(o.feature_dims);
+  o.model.seed = o.train.seed;
+}
+
 }  // namespace
+
+TrainedModelConfig trained_model_config(const std::string& config_text, const std::string& where) {
+  po::options_description described;
+  describe(described);
+  po::variables_map values;
+  std::istringstream text(config_text);
+  try {
+    po::store(po::parse_config_file(text, described), values);
+    po::notify(values);
+  } catch (const po::error& e) {
+    fail(where, ": not a seqrec train configuration: ", e.what());
+  }
+  TrainCommandOptions& o = bound();
+  complete_model_options(o);
+  return {o.model, o.data};
+}
 
 Command train_command() {
   Command c;
@@ -128,8 +152,7 @@ Command train_command() {
   c.describe = describe;
   c.run = [](const po::variables_map& values) {
     TrainCommandOptions& o = bound();
-    o.model.feature_dims = parse_feature_dims(o.feature_dims);
-    o.model.seed = o.train.seed;
+    complete_model_options(o);
     if (o.dist.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", o.dist.timeout_s, ")");
     const comm::MpiEnvironment mpi;
     std::shared_ptr<comm::Communicator> comm =

@@ -189,5 +189,41 @@ TEST_F(ModelCliTest, MistakesNameTheFile) {
   EXPECT_NE(taken.err.find("--overwrite"), std::string::npos) << taken.err;
 }
 
+// Training saved its final checkpoint beside model.h5; exporting that checkpoint's best
+// weights must give the very file training wrote, and evaluating the checkpoint itself
+// the metrics training reported.
+TEST_F(ModelCliTest, ExportOfTheFinalCheckpointIsTheModelFileTrainingWrote) {
+  TempDir out;
+  const auto exported = run_seqrec({"export", "--model", (run() / "ckpt").string(), "--threads", "1", "--output",
+                                    (out / "exported.h5").string()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_TRUE(test::read_file(out / "exported.h5") == test::read_file(model())) << "exported differs from model.h5";
+
+  const auto evaluated = run_seqrec({"evaluate", "--model", (run() / "ckpt").string(), "--data", data().string(),
+                                     "--threads", "1", "--output", (out / "metrics.json").string()});
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+  const auto metrics = nlohmann::json::parse(test::read_file(out / "metrics.json"));
+  const auto trained = nlohmann::json::parse(test::read_file(run() / "result.json"));
+  for (const auto& [name, value] : trained["test"].items()) {
+    EXPECT_NEAR(metrics["metrics"][name].get<double>(), value.get<double>(), 1e-9) << name;
+  }
+}
+
+TEST_F(ModelCliTest, ExportNamesWhatIsWrong) {
+  TempDir out;
+  const auto missing = run_seqrec({"export", "--model", (out / "nowhere").string(), "--output",
+                                   (out / "m.h5").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
+  const auto empty = run_seqrec({"export", "--model", out.path().string(), "--output", (out / "m.h5").string()});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("checkpoint"), std::string::npos) << empty.err;
+  EXPECT_FALSE(std::filesystem::exists(out / "m.h5"));
+  const auto weights = run_seqrec({"export", "--model", (run() / "ckpt").string(), "--weights", "first", "--output",
+                                   (out / "m.h5").string()});
+  EXPECT_EQ(weights.exit_code, 2);
+  EXPECT_NE(weights.err.find("--weights"), std::string::npos) << weights.err;
+}
+
 }  // namespace
 }  // namespace seqrec
