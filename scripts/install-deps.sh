@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages seqrec builds against, only those that are missing.
-# Idempotent and non-interactive: safe to run on every build.
+# Installs the Debian 12 packages seqrec builds against (or the packages given as
+# arguments), only those that are missing. Idempotent and non-interactive: safe to run on
+# every build.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,8 @@ packages=(
   libboost-program-options-dev            # command line and INI configs
   libgtest-dev nlohmann-json3-dev
 )
+
+[ $# -gt 0 ] && packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
