@@ -1,5 +1,6 @@
 #include "seqrec/core/options.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -88,6 +89,9 @@ std::string render_config(const po::options_description& described, const po::va
     if (!sections.count(section)) order.push_back(section);
     sections[section].emplace_back(key, value_text(it->second));
   }
+  // Keys without a section must come before the first [section] header, or reading the
+  // file back would put them in that section.
+  std::stable_partition(order.begin(), order.end(), [](const std::string& section) { return section.empty(); });
   std::ostringstream out;
   for (const auto& section : order) {
     if (!section.empty()) out << "[" << section << "]\n";

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/options.h"
@@ -62,6 +63,25 @@ TEST(OptionsTest, MistakesNameTheOptionOrFile) {
   fs::remove(ini);
   EXPECT_NE(message.find("train.bogus"), std::string::npos) << message;
   EXPECT_NE(message.find(ini.string()), std::string::npos) << message;
+}
+
+// A rendered config read back gives the same values, also for options without a section
+// declared after sectioned ones (they must not land in the section above them).
+TEST(OptionsTest, RenderedConfigReadsBackToTheSameValues) {
+  po::options_description d;
+  d.add_options()("train.lr", po::value<double>()->default_value(0.5), "")
+      ("resume", po::value<std::string>()->default_value("auto"), "")
+      ("data.path", po::value<std::string>()->default_value("x"), "");
+  const fs::path ini = write_ini("resume = never\n[train]\nlr = 0.25\n");
+  const ParsedOptions parsed = parse_options({"seqrec test", &d, ""}, {"--config", ini.string()});
+  fs::remove(ini);
+  std::istringstream text(render_config(d, parsed.values));
+  po::variables_map again;
+  po::store(po::parse_config_file(text, d), again);
+  po::notify(again);
+  EXPECT_EQ(again["resume"].as<std::string>(), "never");
+  EXPECT_DOUBLE_EQ(again["train.lr"].as<double>(), 0.25);
+  EXPECT_EQ(again["data.path"].as<std::string>(), "x");
 }
 
 }  // namespace
