@@ -16,4 +16,6 @@ mpi_flags=(--oversubscribe)
 [[ "$(id -u)" == 0 ]] && mpi_flags+=(--allow-run-as-root)
 # Each rank takes its share of the cores for LibTorch's and OpenBLAS's pools (seqrec
 # sets both from the launcher's local rank count).
-mpirun -np "$ranks" "${mpi_flags[@]}" build/seqrec train --config configs/quickstart.ini "$@"
+# The data set was prepared afresh, so train afresh too: --resume auto would take up the
+# last quickstart's final checkpoint and only evaluate it again.
+mpirun -np "$ranks" "${mpi_flags[@]}" build/seqrec train --config configs/quickstart.ini --resume never "$@"

@@ -12,7 +12,8 @@ local_slurm_start() {
   local dir="$1"
   local host cpus mem port
   host="$(hostname -s)"
-  cpus="$(nproc)"
+  # nproc alone honours OMP_NUM_THREADS, which the test command sets to 1.
+  cpus="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
   mem="$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)"
   # Ports of our own, so that runs side by side (and any system Slurm) do not collide.
   port=$(( 20000 + ($$ * 7 + RANDOM) % 20000 ))
