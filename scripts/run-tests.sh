@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/build.sh
+jobs="$(nproc)"  # counted before the export below: nproc honours OMP_NUM_THREADS
 # Ranks of the MPI tests share the machine with each other: one thread each.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+ctest --test-dir build --output-on-failure -j"$jobs" "$@"
