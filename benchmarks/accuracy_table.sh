@@ -21,25 +21,32 @@ OUT=${OUT:-runs/accuracy}
 LAUNCH=${LAUNCH:-}
 EXTRA=${EXTRA:-}
 
-# name | config | options over the config
+# name | config | options over the config | data set (beauty, or beauty-users: prepared
+# with --user-id-feature)
 ROWS="
-sasrec-sampled | configs/sasrec-beauty.ini   |
-sasrec-ce      | configs/sasrec-beauty.ini   | --model.loss ce
-sasrec-bce     | configs/sasrec-beauty.ini   | --model.loss bce --model.layers 2 --model.d_model 50 --model.dropout 0.5
-gpt2-clm       | configs/gpt2-beauty.ini     |
-bert4rec-mlm   | configs/bert4rec-beauty.ini |
-gru4rec        | configs/gru4rec-beauty.ini  |
-hstu           | configs/hstu-beauty.ini     |
-xlnet-plm      | configs/xlnet-beauty.ini    |
-electra-rtd    | configs/electra-beauty.ini  |
+sasrec-sampled | configs/sasrec-beauty.ini   |                   | beauty
+sasrec-ce      | configs/sasrec-beauty.ini   | --model.loss ce   | beauty
+sasrec-bce     | configs/sasrec-beauty.ini   | --model.loss bce --model.layers 2 --model.d_model 50 --model.dropout 0.5 | beauty
+sse-pt         | configs/sse-pt-beauty.ini   |                   | beauty-users
+gpt2-clm       | configs/gpt2-beauty.ini     |                   | beauty
+bert4rec-mlm   | configs/bert4rec-beauty.ini |                   | beauty
+gru4rec        | configs/gru4rec-beauty.ini  |                   | beauty
+hstu           | configs/hstu-beauty.ini     |                   | beauty
+xlnet-plm      | configs/xlnet-beauty.ini    |                   | beauty
+electra-rtd    | configs/electra-beauty.ini  |                   | beauty
 "
 
 [ -x "$SEQREC" ] || { echo "accuracy_table: $SEQREC not built (scripts/build.sh)" >&2; exit 2; }
-beauty="$OUT/data/beauty"
-if [ ! -f "$beauty/manifest.json" ]; then
-  mkdir -p "$OUT/data"
-  "$SEQREC" prepare --input "$DATA/amazon-beauty/Beauty.txt" --output "$beauty"
-fi
+prepared() {  # prepared <data set name>: its directory, prepared on first use
+  local dir="$OUT/data/$1"
+  if [ ! -f "$dir/manifest.json" ]; then
+    mkdir -p "$OUT/data"
+    local extra=()
+    [ "$1" = beauty-users ] && extra=(--user-id-feature)
+    "$SEQREC" prepare --input "$DATA/amazon-beauty/Beauty.txt" --output "$dir" "${extra[@]}" >&2
+  fi
+  echo "$dir"
+}
 
 wanted=("$@")
 selected() {
@@ -56,7 +63,7 @@ metric() {  # metric <result.json> <section> <key>
 
 table="| model | config | test NDCG@10 | test HR@10 | valid NDCG@10 | best step | most popular NDCG@10 / HR@10 | minutes |
 |---|---|---|---|---|---|---|---|"
-while IFS='|' read -r name config options; do
+while IFS='|' read -r name config options data; do
   name=$(echo "$name" | xargs)
   [ -n "$name" ] || continue
   selected "$name" || continue
@@ -67,10 +74,11 @@ while IFS='|' read -r name config options; do
     continue
   fi
   if [ ! -f "$run/result.json" ]; then
+    data=$(prepared "$(echo "$data" | xargs)")
     mkdir -p "$run"
     start=$(date +%s)
     # shellcheck disable=SC2086  # options are words on purpose
-    $LAUNCH "$SEQREC" train --config "$config" --data.path "$beauty" --train.run_dir "$run" $options $EXTRA \
+    $LAUNCH "$SEQREC" train --config "$config" --data.path "$data" --train.run_dir "$run" $options $EXTRA \
       2>&1 | tee "$run/train.log"
     echo $(( ($(date +%s) - start + 59) / 60 )) > "$run/minutes"
   fi

@@ -52,6 +52,8 @@ void describe(po::options_description& o) {
       ("user-continuous", po::value<std::string>()->default_value(""), "numeric columns of --user-side")
       ("user-multi-valued", po::value<std::string>()->default_value(""),
        "space-separated token columns of --user-side")
+      ("user-id-feature", po::bool_switch(),
+       "add the session's user as a categorical context feature 'user_id' (a user embedding, as SSE-PT uses)")
       ("on-bad-row", po::value<std::string>()->default_value("error"),
        "error|skip: stop at a malformed row, or skip and count it")
       ("session-gap", po::value<std::string>()->default_value("0"),
@@ -127,6 +129,7 @@ PrepareOptions prepare_options(const po::variables_map& values) {
   o.user_table = side_table_option(values, "user");
   o.item_attributes = values["item-attributes"].as<std::string>();
   o.item_attributes_name = values["item-attributes-name"].as<std::string>();
+  o.user_id_feature = values["user-id-feature"].as<bool>();
 
   o.synthetic = values["synthetic"].as<bool>();
   SyntheticOptions& s = o.synthetic_options;

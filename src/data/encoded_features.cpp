@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 
@@ -231,6 +232,16 @@ std::vector<EncodedFeature> encode_features(const FeatureSources& sources) {
     for (const RawColumn& column : table.columns) {
       features.push_back(encode(column.name, RawValues::of(column), use, FeatureScope::Context, {kTagUserSide}));
     }
+  }
+
+  if (sources.user_id_feature) {
+    if (!events.has_users()) {
+      fail("--user-id-feature needs the log's users (--user-col, or a sasrec / user-sequence file)");
+    }
+    auto sessions = std::make_shared<std::vector<int64_t>>(sources.sessions.size());
+    std::iota(sessions->begin(), sessions->end(), 0);
+    features.push_back(encode(kUserFeature, {RawKind::Categorical, &sources.sessions.user},
+                              context_use(sources, std::move(sessions)), FeatureScope::Context, {kTagUserId}));
   }
 
   std::set<std::string> names;

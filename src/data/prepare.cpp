@@ -91,6 +91,7 @@ std::string source_json(const PrepareOptions& o) {
                                                           : nlohmann::json(o.item_attributes.string());
     source["item_attributes_name"] = o.item_attributes_name;
   }
+  source["user_id_feature"] = o.user_id_feature;
   source["session_gap_seconds"] = o.session_gap_seconds;
   source["min_item_count"] = o.filter.min_item_count;
   source["min_session_length"] = o.filter.min_session_length;
@@ -138,7 +139,7 @@ PrepareSummary prepare_dataset(const PrepareOptions& options) {
                                             options.filter, summary.filter);
   const SplitPlan plan = split_sessions(sessions, events, options.split);
   const std::vector<EncodedFeature> features =
-      encode_features({events, sessions, plan, inputs.item_tables, inputs.user_tables});
+      encode_features({events, sessions, plan, inputs.item_tables, inputs.user_tables, options.user_id_feature});
   std::vector<FeatureSpec> specs;
   for (const auto& feature : features) specs.push_back(feature.spec);
   const Schema schema(std::move(specs));

@@ -12,7 +12,7 @@ BinaryCrossEntropyLossImpl::BinaryCrossEntropyLossImpl(torch::Tensor sampling_di
 torch::Tensor BinaryCrossEntropyLossImpl::forward(const LabelledPositions& p, EmbeddingTableImpl& items,
                                                   uint64_t seed) {
   // One negative per position, keyed by its session and slot.
-  const torch::Tensor negatives = sample_items(keyed_uniform(p.keys, seed), cdf_);
+  const torch::Tensor negatives = sample_items(keyed_uniform(p.keys, draw_seed(seed, Draw::Negative)), cdf_);
   // One lookup for both: on a sharded table each lookup is a round of all-to-all.
   const torch::Tensor rows = items.forward(torch::cat({p.labels, negatives}));
   const int64_t n = p.labels.size(0);

@@ -27,15 +27,30 @@ void check_choice(const std::string& option, const std::string& value, const std
   fail("model.", option, ": unknown value '", value, "' (valid: ", joined(valid), ")");
 }
 
+// The context feature of the session's user, if the data set has one.
+const FeatureSpec* user_id_feature(const Schema& schema) {
+  for (const FeatureSpec& f : schema.features()) {
+    if (f.scope == FeatureScope::Context && f.has_tag(kTagUserId)) return &f;
+  }
+  return nullptr;
+}
+
 void check_options(const ModelOptions& o, const Schema& schema) {
-  check_choice("body", o.body, {"sasrec", "transformer", "gru4rec", "hstu"});
+  check_choice("body", o.body, {"sasrec", "sse-pt", "transformer", "gru4rec", "hstu"});
   check_choice("masking", o.masking, {"clm", "mlm"});
   check_choice("loss", o.loss, {"ce", "sampled", "bce", "bpr-max", "top1-max"});
   check_choice("negative_sharing", o.negative_sharing, {"position", "step"});
-  check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum"});
+  check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum", "element-wise-sum-item-multi"});
+  check_choice("multi_value_pooling", o.multi_value_pooling, {"mean", "sum"});
+  check_choice("continuous_encoding", o.continuous_encoding, {"scalar", "linear", "mlp", "soft-one-hot"});
+  if (o.continuous_encoding == "scalar" && o.aggregation != "concat") {
+    fail("model.continuous_encoding: scalar (the value itself, one dimension) needs aggregation concat; ",
+         "aggregation '", o.aggregation, "' sums d_model-wide vectors (valid here: linear, mlp, soft-one-hot)");
+  }
+  if (o.soft_one_hot_bins < 2) fail("model.soft_one_hot_bins must be at least 2 (got ", o.soft_one_hot_bins, ")");
   check_choice("norm", o.norm, {"pre", "post"});
   check_choice("activation", o.activation, {"gelu", "relu"});
-  if ((o.body == "sasrec" || o.body == "gru4rec" || o.body == "hstu") && o.masking != "clm") {
+  if ((o.body == "sasrec" || o.body == "sse-pt" || o.body == "gru4rec" || o.body == "hstu") && o.masking != "clm") {
     fail("model.masking: body '", o.body, "' is causal and cannot train '", o.masking, "' (valid for ", o.body,
          ": clm)");
   }
@@ -49,6 +64,25 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   }
   if (o.d_ff < 0) fail("model.d_ff must be 0 (the body's default) or more (got ", o.d_ff, ")");
   if (o.dropout < 0 || o.dropout >= 1) fail("model.dropout must lie in [0, 1) (got ", o.dropout, ")");
+  if (o.feature_dropout < 0 || o.feature_dropout >= 1) {
+    fail("model.feature_dropout must lie in [0, 1) (got ", o.feature_dropout, ")");
+  }
+  if (!(o.temperature > 0)) fail("model.temperature must be positive (got ", o.temperature, ")");
+  if (o.swap_probability < 0 || o.swap_probability >= 1) {
+    fail("model.swap_probability must lie in [0, 1) (got ", o.swap_probability, ")");
+  }
+  if (o.user_swap_probability < 0 || o.user_swap_probability >= 1) {
+    fail("model.user_swap_probability must lie in [0, 1) (got ", o.user_swap_probability, ")");
+  }
+  const FeatureSpec* user = user_id_feature(schema);
+  if (o.body == "sse-pt" && (user == nullptr || !o.use_side_features)) {
+    fail("model.body: sse-pt embeds the session's user: prepare the data set with --user-id-feature and keep ",
+         "model.side_features on");
+  }
+  if (o.user_swap_probability > 0 && (user == nullptr || !o.use_side_features)) {
+    fail("model.user_swap_probability: the model has no user-id feature (prepare with --user-id-feature, ",
+         "model.side_features on)");
+  }
   if (o.max_seq_len < 1) fail("max_seq_len must be at least 1 (got ", o.max_seq_len, ")");
   if ((o.loss == "sampled" || o.loss == "bpr-max" || o.loss == "top1-max") && o.negatives < 1) {
     fail("model.negatives must be at least 1 (got ", o.negatives, ")");
@@ -104,7 +138,9 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema
     gru4rec.dropout = o.dropout;
     return std::make_shared<Gru4recBodyImpl>(gru4rec);
   }
-  if (o.body == "sasrec") {
+  // SSE-PT (Wu et al., RecSys 2020) is SASRec's block over events that carry the user's
+  // embedding (a context feature of the input block) and stochastic shared embeddings.
+  if (o.body == "sasrec" || o.body == "sse-pt") {
     SasrecOptions sasrec;
     sasrec.d_model = o.d_model;
     sasrec.layers = o.layers;
@@ -125,7 +161,7 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema
   return std::make_shared<TransformerBodyImpl>(transformer);
 }
 
-std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& schema) {
+std::shared_ptr<ItemLossImpl> build_untempered_loss(const ModelOptions& o, const Schema& schema) {
   if (o.loss == "ce") return std::make_shared<FullSoftmaxLossImpl>(o.label_smoothing);
   const torch::Tensor distribution = uniform_item_distribution(schema.item().cardinality);
   const bool per_position = o.negative_sharing == "position";
@@ -137,21 +173,53 @@ std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& sc
   return std::make_shared<BinaryCrossEntropyLossImpl>(distribution);
 }
 
-}  // namespace
+std::shared_ptr<ItemLossImpl> build_loss(const ModelOptions& o, const Schema& schema) {
+  std::shared_ptr<ItemLossImpl> loss = build_untempered_loss(o, schema);
+  if (o.temperature == 1.0) return loss;
+  return std::make_shared<TemperedLossImpl>(std::move(loss), o.temperature);
+}
 
-Recommender build_recommender(const ModelOptions& o, const Schema& schema, const TableFactory& tables) {
-  check_options(o, schema);
+SwapOptions swap_options(const ModelOptions& o, const Schema& schema) {
+  SwapOptions swap;
+  swap.item_probability = o.swap_probability;
+  if (const FeatureSpec* user = user_id_feature(schema); user != nullptr && o.user_swap_probability > 0) {
+    swap.user_feature = user->name;
+    swap.user_cardinality = user->cardinality;
+    swap.user_probability = o.user_swap_probability;
+  }
+  return swap;
+}
+
+InputBlockOptions input_block_options(const ModelOptions& o) {
   InputBlockOptions input;
   input.d_model = o.d_model;
   input.max_seq_len = o.max_seq_len;
   input.dropout = o.dropout;
   input.use_side_features = o.use_side_features;
-  input.concat = o.aggregation == "concat";
+  input.aggregation = o.aggregation == "concat"              ? Aggregation::Concat
+                      : o.aggregation == "element-wise-sum" ? Aggregation::Sum
+                                                            : Aggregation::ItemMulti;
   input.feature_dims = o.feature_dims;
-  input.scale_by_sqrt_d = o.body == "sasrec";
-  input.layer_norm = o.body != "sasrec";
+  input.side.pooling = o.multi_value_pooling == "sum" ? Pooling::Sum : Pooling::Mean;
+  input.side.continuous = o.continuous_encoding == "scalar"   ? ContinuousEncoding::Scalar
+                          : o.continuous_encoding == "mlp"    ? ContinuousEncoding::Mlp
+                          : o.continuous_encoding == "linear" ? ContinuousEncoding::Linear
+                                                              : ContinuousEncoding::SoftOneHot;
+  input.side.soft_one_hot_bins = o.soft_one_hot_bins;
+  input.side.layer_norm = o.feature_norm;
+  input.side.dropout = o.feature_dropout;
+  const bool sasrec_block = o.body == "sasrec" || o.body == "sse-pt";
+  input.scale_by_sqrt_d = sasrec_block;
+  input.layer_norm = !sasrec_block;
   input.mask_embedding = o.masking == "mlm";
   input.seed = o.seed;
+  return input;
+}
+
+}  // namespace
+
+Recommender build_recommender(const ModelOptions& o, const Schema& schema, const TableFactory& tables) {
+  check_options(o, schema);
 
   std::unique_ptr<Masking> masking;
   if (o.masking == "clm") {
@@ -161,8 +229,8 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
   }
   const FeatureSpec* times = event_times(schema);
   std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
-      InputBlock(schema, input, tables), build_body(o, schema), std::move(masking), build_loss(o, schema),
-      times != nullptr ? times->name : std::string());
+      InputBlock(schema, input_block_options(o), tables), build_body(o, schema), std::move(masking),
+      build_loss(o, schema), times != nullptr ? times->name : std::string(), swap_options(o, schema));
   return Recommender(std::move(model));
 }
 

@@ -50,14 +50,17 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
 
   if (options.use_side_features) {
     int64_t concat_width = d;
+    const bool concat = options.aggregation == Aggregation::Concat;
     for (const FeatureSpec& f : side_features(schema)) {
-      const int64_t dim = options.concat ? concat_dim(f, options) : d;
+      FeatureEncoderOptions encoder = options.side;
+      encoder.dim = concat ? concat_dim(f, options) : d;
+      encoder.seed = table_seed(f.name);
       const std::string module_name = "side_feature_" + std::to_string(side_features_.size());
-      side_features_.push_back(
-          {f.name, f.scope == FeatureScope::Context, register_module(module_name, FeatureEncoder(f, dim, tables, table_seed(f.name)))});
-      concat_width += dim;
+      side_features_.push_back({f.name, f.scope == FeatureScope::Context,
+                                register_module(module_name, FeatureEncoder(f, encoder, tables))});
+      concat_width += side_features_.back().encoder->output_dim();
     }
-    if (options.concat && !side_features_.empty()) {
+    if (concat && !side_features_.empty()) {
       combine_ = register_module("combine", torch::nn::Linear(concat_width, d));
     }
   }
@@ -75,14 +78,22 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
 torch::Tensor InputBlockImpl::embed_events(const std::map<std::string, torch::Tensor>& features, int64_t length) {
   torch::Tensor items = items_->forward(features.at(item_name_));
   if (side_features_.empty()) return items;
-  std::vector<torch::Tensor> parts{items};
+  std::vector<torch::Tensor> parts;
   for (SideFeature& side : side_features_) {
     torch::Tensor part = side.encoder(features.at(side.name));
     if (side.context) part = part.unsqueeze(1).expand({-1, length, -1});
     parts.push_back(part);
   }
-  if (options_.concat) return combine_(torch::cat(parts, -1));
-  return torch::stack(parts).sum(0);
+  switch (options_.aggregation) {
+    case Aggregation::Concat:
+      parts.insert(parts.begin(), items);
+      return combine_(torch::cat(parts, -1));
+    case Aggregation::Sum:
+      return items + torch::stack(parts).sum(0);
+    case Aggregation::ItemMulti:
+      return items * torch::stack(parts).sum(0);
+  }
+  return items;
 }
 
 torch::Tensor InputBlockImpl::forward(const std::map<std::string, torch::Tensor>& features, const torch::Tensor& mask,

@@ -4,6 +4,10 @@
 
 namespace seqrec::model {
 
+uint64_t draw_seed(uint64_t step_seed, Draw purpose) {
+  return derive_seed(step_seed, {static_cast<uint64_t>(purpose)});
+}
+
 torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed) {
   const torch::Tensor flat = keys.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();
   torch::Tensor out = torch::empty({flat.numel()}, torch::kFloat32);

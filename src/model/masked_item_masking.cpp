@@ -1,4 +1,3 @@
-#include "seqrec/core/rng.h"
 #include "seqrec/model/keyed_random.h"
 #include "seqrec/model/masking.h"
 
@@ -13,11 +12,11 @@ MaskedBatch MaskedItemMasking::training(const Batch& batch, uint64_t seed) const
   const torch::Tensor& real = batch.mask;
   const torch::Tensor& items = batch.features.at(item_name_);
   const torch::Tensor keys = slot_keys(batch.session_ids, real.size(1));
-  torch::Tensor hidden = (keyed_uniform(keys, seed) < probability_) & real;
+  torch::Tensor hidden = (keyed_uniform(keys, draw_seed(seed, Draw::Mask)) < probability_) & real;
   // Sessions the draw left untouched get one hidden event, uniform over their events.
   const torch::Tensor untouched = hidden.any(1).logical_not() & real.any(1);
   const torch::Tensor one_slot =
-      keyed_uniform(keys, derive_seed(seed, {1})).masked_fill(real.logical_not(), -1).argmax(1);
+      keyed_uniform(keys, draw_seed(seed, Draw::MaskFallback)).masked_fill(real.logical_not(), -1).argmax(1);
   hidden = hidden | (torch::one_hot(one_slot, real.size(1)).to(torch::kBool) & untouched.unsqueeze(1));
   // Unknown items are hidden like any other but, scored -inf, are never targets.
   const torch::Tensor labels = items * (hidden & (items >= kFirstRealId));

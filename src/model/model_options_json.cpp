@@ -32,6 +32,14 @@ void visit_fields(ModelOptions& o, Visit&& visit) {
   visit("side_features", o.use_side_features);
   visit("aggregation", o.aggregation);
   visit("feature_dims", o.feature_dims);
+  visit("multi_value_pooling", o.multi_value_pooling);
+  visit("continuous_encoding", o.continuous_encoding);
+  visit("soft_one_hot_bins", o.soft_one_hot_bins);
+  visit("feature_norm", o.feature_norm);
+  visit("feature_dropout", o.feature_dropout);
+  visit("temperature", o.temperature);
+  visit("swap_probability", o.swap_probability);
+  visit("user_swap_probability", o.user_swap_probability);
   visit("norm", o.norm);
   visit("activation", o.activation);
   visit("seed", o.seed);

@@ -9,7 +9,7 @@ SampledRows draw_negatives(const LabelledPositions& p, EmbeddingTableImpl& items
                            int64_t count, bool per_position, uint64_t seed) {
   const torch::Tensor index = torch::arange(count, p.keys.options());
   const torch::Tensor keys = per_position ? p.keys.unsqueeze(1) * count + index : index;
-  const torch::Tensor negatives = sample_items(keyed_uniform(keys, seed), cdf);
+  const torch::Tensor negatives = sample_items(keyed_uniform(keys, draw_seed(seed, Draw::Negative)), cdf);
   // One lookup for both: on a sharded table each lookup is a round of all-to-all.
   const torch::Tensor rows = items.forward(torch::cat({p.labels, negatives.flatten()}));
   const int64_t n = p.labels.size(0);

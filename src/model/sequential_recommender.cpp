@@ -10,8 +10,9 @@ namespace seqrec::model {
 
 SequentialRecommenderImpl::SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body,
                                                      std::unique_ptr<Masking> masking,
-                                                     std::shared_ptr<ItemLossImpl> loss, std::string time_feature)
-    : masking_(std::move(masking)), time_feature_(std::move(time_feature)) {
+                                                     std::shared_ptr<ItemLossImpl> loss, std::string time_feature,
+                                                     SwapOptions swap)
+    : masking_(std::move(masking)), time_feature_(std::move(time_feature)), swap_(std::move(swap)) {
   input_ = register_module("input", std::move(input));
   body_ = register_module("body", std::move(body));
   loss_ = register_module("loss", std::move(loss));
@@ -24,13 +25,25 @@ torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) {
 }
 
 LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {
-  const MaskedBatch masked = masking_->training(batch, seed);
+  MaskedBatch masked = masking_->training(batch, seed);
+  const torch::Tensor keys = slot_keys(batch.session_ids, masked.mask.size(1));
+  // After masking: labels keep the true items, only what the body sees is swapped.
+  if (swap_.item_probability > 0) {
+    torch::Tensor& items = masked.features.at(input_->item_feature());
+    items = swap_ids(items, masked.mask, keys, swap_.item_probability, input_->item_table().rows(), seed);
+  }
+  if (swap_.user_probability > 0) {
+    torch::Tensor& users = masked.features.at(swap_.user_feature);
+    // Keyed apart from the slots' draws: slot keys are >= 0.
+    users = swap_ids(users, masked.mask.any(1), -1 - batch.session_ids, swap_.user_probability,
+                     swap_.user_cardinality, seed);
+  }
   const torch::Tensor output = encode(masked);
   // Only labelled slots reach the item table: a fraction of B * L under mlm. A batch
   // without labels still computes its (zero) loss: every rank joins every step.
   const torch::Tensor labelled = masked.labels != kPaddingId;
   LabelledPositions positions{output.index({labelled}), masked.labels.masked_select(labelled),
-                              slot_keys(batch.session_ids, labelled.size(1)).masked_select(labelled)};
+                              keys.masked_select(labelled)};
   const int64_t count = positions.labels.size(0);
   return {loss_->forward(positions, input_->item_table(), seed), count};
 }

@@ -128,7 +128,8 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   int64_t skipped_in_a_row = 0;
   for (int64_t epoch = state.loader.epoch; epoch < options.epochs && !state.finished; ++epoch) {
     log::Progress progress("epoch " + std::to_string(epoch), steps_per_epoch, "steps");
-    int64_t epoch_step = state.loader.step;
+    // The loader's step counts within its epoch: a resumed epoch goes on from it, a new one starts at 0.
+    int64_t epoch_step = state.loader.epoch == epoch ? state.loader.step : 0;
     while (auto batch = next_agreed([&] { return loader.next(); }, empty, *comm)) {
       if (state.finished || steps_done()) break;
       const int64_t step = state.step;

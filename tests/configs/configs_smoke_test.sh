@@ -2,8 +2,9 @@
 # Every configs/*.ini trains for a few steps and writes its result: the configs stay in
 # step with the options (an unknown or misspelt key fails the run). Each runs as written
 # but on a tiny data set, with the run length cut on the command line: the Beauty and
-# quickstart configs on the synthetic data set, configs on ml-100k on a slice of the real
-# ml-100k with its side features (read from SEQREC_DATA_DIR, default ../shared/data).
+# quickstart configs on the synthetic data set (with its users as a feature for configs that
+# say to prepare with --user-id-feature), configs on ml-100k on a slice of the real ml-100k
+# with its side features (read from SEQREC_DATA_DIR, default ../shared/data).
 #
 #   tests/configs/configs_smoke_test.sh      (ctest: configs_smoke; SEQREC_BINARY)
 set -uo pipefail
@@ -16,6 +17,9 @@ trap 'rm -rf "$work"' EXIT
 
 "$seqrec" prepare --synthetic --output "$work/synthetic" --synthetic.users 120 --synthetic.items 300 \
   >"$work/prepare.log" 2>&1 || { cat "$work/prepare.log"; echo "FAIL: prepare --synthetic"; exit 1; }
+"$seqrec" prepare --synthetic --output "$work/synthetic-users" --synthetic.users 120 --synthetic.items 300 \
+  --user-id-feature >"$work/prepare-users.log" 2>&1 ||
+  { cat "$work/prepare-users.log"; echo "FAIL: prepare --synthetic --user-id-feature"; exit 1; }
 ml="$data_dir/ml-100k"
 if [[ -r "$ml/ml-100k.inter" ]]; then
   # The first 3,000 ratings (the file is in no order: many users, a few events each).
@@ -31,6 +35,7 @@ failures=0
 for config in "$repo"/configs/*.ini; do
   name="$(basename "$config" .ini)"
   data="$work/synthetic"
+  grep -q -- "--user-id-feature" "$config" && data="$work/synthetic-users"
   if [[ "$name" == *ml-100k* ]]; then
     if [[ ! -d "$work/ml-100k" ]]; then echo "FAIL $name: no ml-100k at $ml"; failures=$((failures + 1)); continue; fi
     data="$work/ml-100k"

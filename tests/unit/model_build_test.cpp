@@ -31,9 +31,16 @@ TEST(ModelBuild, HstuTrainsOnlyCausally) {
   EXPECT_EQ(build_error(small_model_options("hstu", "clm", "bpr-max")), "");
 }
 
+TEST(ModelBuild, SsePtNeedsTheUsersAsAFeature) {
+  EXPECT_NE(build_error(small_model_options("sse-pt", "clm", "ce")).find("--user-id-feature"), std::string::npos);
+  ModelOptions user_swaps = small_model_options("sasrec", "clm", "ce");
+  user_swaps.user_swap_probability = 0.1;
+  EXPECT_NE(build_error(user_swaps).find("model.user_swap_probability"), std::string::npos);
+}
+
 TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
-  EXPECT_NE(build_error(small_model_options("gru", "clm", "ce")).find("model.body: unknown value 'gru' (valid: sasrec, "
-                                                                      "transformer, gru4rec, hstu)"),
+  EXPECT_NE(build_error(small_model_options("gru", "clm", "ce"))
+                .find("model.body: unknown value 'gru' (valid: sasrec, sse-pt, transformer, gru4rec, hstu)"),
             std::string::npos);
   EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm)"), std::string::npos);
   EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce, bpr-max, top1-max)"),

@@ -109,6 +109,37 @@ TEST(ModelLosses, FullSoftmaxLeavesReservedIdsOutAndSmoothsOverRealItems) {
   EXPECT_NEAR(loss.item<double>(), expected, 1e-5);
 }
 
+TEST(ModelLosses, TemperatureDividesEveryScore) {
+  torch::manual_seed(4);
+  const torch::Tensor hidden = torch::randn({3, 4});
+  const torch::Tensor items = torch::randn({7, 4});
+  const torch::Tensor labels = torch::tensor({2, 6, 3}, torch::kInt64);
+  const auto table = table_of(items);
+  const double temperature = 0.25;
+  const torch::Tensor log_p = torch::log_softmax(hidden.matmul(items.slice(0, 2).t()) / temperature, 1);
+  double expected = 0;
+  for (int64_t n = 0; n < 3; ++n) expected -= log_p[n][labels[n].item<int64_t>() - 2].item<double>();
+  TemperedLossImpl tempered(std::make_shared<FullSoftmaxLossImpl>(0.0), temperature);
+  EXPECT_NEAR(tempered.forward({hidden, labels, labels}, *table, 0).item<double>(), expected, 1e-4);
+  // Sampled softmax: logQ is subtracted from the tempered score, not divided with it.
+  const torch::Tensor q = uniform_item_distribution(7);
+  SampledSoftmaxLossImpl plain(q, 3, true);
+  TemperedLossImpl tempered_sampled(std::make_shared<SampledSoftmaxLossImpl>(q, 3, true), temperature);
+  EXPECT_NEAR(tempered_sampled.forward({hidden, labels, labels}, *table, 5).item<double>(),
+              plain.forward({hidden / temperature, labels, labels}, *table, 5).item<double>(), 1e-5);
+}
+
+TEST(ModelLosses, NegativesAreDrawnIndependentlyOfMasks) {
+  // MLM hides a slot when its mask uniform is below p; were its negative drawn from the same
+  // uniform, hidden slots would only ever meet the first p of the catalog.
+  const torch::Tensor keys = torch::arange(20000);
+  const torch::Tensor hidden = keyed_uniform(keys, draw_seed(7, Draw::Mask)) < 0.2;
+  const torch::Tensor negatives =
+      sample_items(keyed_uniform(keys, draw_seed(7, Draw::Negative)), distribution_cdf(uniform_item_distribution(1002)));
+  const double mean_at_hidden = negatives.masked_select(hidden).to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(mean_at_hidden, 502.0, 15.0);
+}
+
 TEST(ModelLosses, BinaryCrossEntropyAgainstOneNegativePerPosition) {
   torch::manual_seed(3);
   const torch::Tensor hidden = torch::randn({2, 4});

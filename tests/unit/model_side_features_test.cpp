@@ -37,7 +37,7 @@ const std::map<std::string, std::function<void(Batch&)>>& side_changes() {
 }
 
 TEST(ModelSideFeatures, EachSideFeatureChangesTheScores) {
-  for (const std::string aggregation : {"concat", "element-wise-sum"}) {
+  for (const std::string aggregation : {"concat", "element-wise-sum", "element-wise-sum-item-multi"}) {
     for (const std::string body : {"sasrec", "transformer"}) {
       ModelOptions options = small_model_options(body, "clm", "ce");
       options.aggregation = aggregation;

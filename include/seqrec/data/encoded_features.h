@@ -22,6 +22,7 @@ namespace seqrec {
 
 inline constexpr const char* kItemFeature = "item_id";
 inline constexpr const char* kTimeFeature = "timestamp";
+inline constexpr const char* kUserFeature = "user_id";
 
 struct EncodedFeature {
   FeatureSpec spec;
@@ -45,10 +46,12 @@ struct FeatureSources {
   const SplitPlan& plan;                    // continuous statistics come from its train part
   const std::vector<SideTable>& item_tables;
   const std::vector<SideTable>& user_tables;
+  bool user_id_feature = false;             // the session's user as a categorical context feature
 };
 
 // In schema order: sequence features (item_id, timestamp when the log has times, the
-// log's own columns, item-table columns), then context features (user-table columns).
+// log's own columns, item-table columns), then context features (user-table columns, then
+// user_id when asked for).
 // Vocabularies count values over all sessions; continuous statistics cover train only.
 std::vector<EncodedFeature> encode_features(const FeatureSources& sources);
 

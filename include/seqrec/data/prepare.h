@@ -29,6 +29,7 @@ struct PrepareOptions {
   SideTableOptions user_table;             // path empty: none; features tagged "user"
   std::filesystem::path item_attributes;   // JSON item -> attribute list; empty: none
   std::string item_attributes_name = "attributes";
+  bool user_id_feature = false;            // the session's user as a context feature (SSE-PT)
   bool synthetic = false;
   SyntheticOptions synthetic_options;
 

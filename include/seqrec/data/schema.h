@@ -28,6 +28,7 @@ inline constexpr const char* kTagItemId = "item_id";   // exactly one feature: t
 inline constexpr const char* kTagTime = "time";        // event time, Unix seconds (float64)
 inline constexpr const char* kTagItemSide = "item";    // joined from an item-side table
 inline constexpr const char* kTagUserSide = "user";    // joined from a user-side table
+inline constexpr const char* kTagUserId = "user_id";   // the session's user itself (prepare --user-id-feature)
 
 struct FeatureStats {  // continuous features, over the training split
   double mean = 0, stddev = 0, min = 0, max = 0;

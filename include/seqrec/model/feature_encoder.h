@@ -2,8 +2,12 @@
 // features.
 //
 // Categorical ids are embedded with the padding id fixed at zero; a multi-valued feature
-// averages the embeddings of its non-padding values. Continuous values are standardised
-// with the training split's statistics, then projected.
+// pools the embeddings of its non-padding values (mean or sum). Continuous values are
+// standardised with the training split's statistics, then encoded: as they are (a scalar
+// for the concatenation), by a projection, by a small MLP, or as a soft one-hot vector (a
+// softmax over learned bins mixing the bins' embeddings; Transformers4Rec's
+// SoftEmbedding), which lets a value act like a category without hand-made buckets.
+// Optionally each vector gets its own layer norm and dropout before aggregation.
 #pragma once
 
 #include <cstdint>
@@ -15,20 +19,42 @@
 
 namespace seqrec::model {
 
+enum class Pooling { Mean, Sum };
+enum class ContinuousEncoding { Scalar, Linear, Mlp, SoftOneHot };
+
+struct FeatureEncoderOptions {
+  int64_t dim = 8;               // output width; Scalar encodings output max_values instead
+  Pooling pooling = Pooling::Mean;
+  ContinuousEncoding continuous = ContinuousEncoding::Linear;
+  int64_t soft_one_hot_bins = 16;
+  bool layer_norm = false;
+  double dropout = 0.0;
+  uint64_t seed = 0;             // of a categorical table's rows
+};
+
 class FeatureEncoderImpl : public torch::nn::Module {
  public:
-  // A categorical feature's table comes from `tables` (local or sharded), its rows seeded
-  // by `seed`.
-  FeatureEncoderImpl(const FeatureSpec& feature, int64_t dim, const TableFactory& tables, uint64_t seed);
+  // A categorical feature's table comes from `tables` (local or sharded).
+  FeatureEncoderImpl(const FeatureSpec& feature, const FeatureEncoderOptions& options, const TableFactory& tables);
 
-  // values [N...] (one per row) or [N..., K] (multi-valued) -> [N..., dim]
+  // values [N...] (one per row) or [N..., K] (multi-valued) -> [N..., output_dim()]
   torch::Tensor forward(const torch::Tensor& values);
+  int64_t output_dim() const { return output_dim_; }
 
  private:
+  torch::Tensor encode_categorical(const torch::Tensor& values);
+  torch::Tensor encode_continuous(const torch::Tensor& values);
+
+  FeatureEncoderOptions options_;
   bool categorical_;
   bool multi_valued_;
+  int64_t output_dim_;
   std::shared_ptr<EmbeddingTableImpl> embedding_;
-  torch::nn::Linear projection_{nullptr};
+  torch::nn::Linear projection_{nullptr};  // linear; mlp's first layer; soft-one-hot's bin logits
+  torch::nn::Linear hidden_{nullptr};      // mlp's second layer
+  torch::Tensor bins_;                     // soft-one-hot: [bins, dim]
+  torch::nn::LayerNorm norm_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
   double mean_ = 0;
   double stddev_ = 1;
 };

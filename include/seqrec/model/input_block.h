@@ -2,8 +2,10 @@
 //
 // The item embedding is also the output table of the model (tied weights). Side features
 // (other sequence features, context features broadcast along the session, continuous
-// features) are combined with it by concatenation and a projection, or by element-wise
-// sum. Events the objective hides are replaced whole by a learned [MASK] vector: their
+// features) are combined with it by concatenation and a projection, by element-wise sum,
+// or by multiplying the item embedding with the sum of the others (a gate that lets side
+// features reweigh the item's dimensions, Transformers4Rec's element-wise-sum-item-multi).
+// Events the objective hides are replaced whole by a learned [MASK] vector: their
 // item-side features would give the item away. Learned absolute positions are added per
 // slot; padding slots come out as zero.
 #pragma once
@@ -21,13 +23,16 @@
 
 namespace seqrec::model {
 
+enum class Aggregation { Concat, Sum, ItemMulti };
+
 struct InputBlockOptions {
   int64_t d_model = 64;
   int64_t max_seq_len = 50;
   double dropout = 0.2;
   bool use_side_features = true;
-  bool concat = true;                           // false: element-wise sum
+  Aggregation aggregation = Aggregation::Concat;
   std::map<std::string, int64_t> feature_dims;  // concat only; see ModelOptions
+  FeatureEncoderOptions side;                   // every side feature's; dim and seed set per feature
   bool scale_by_sqrt_d = false;  // SASRec multiplies the event embedding by sqrt(d_model)
   bool layer_norm = true;        // SASRec has none before its first block
   bool mask_embedding = false;   // objectives that hide events need the [MASK] vector
@@ -44,6 +49,7 @@ class InputBlockImpl : public torch::nn::Module {
   torch::Tensor forward(const std::map<std::string, torch::Tensor>& features, const torch::Tensor& mask,
                         const torch::Tensor& hidden = {});
 
+  const std::string& item_feature() const { return item_name_; }
   // V rows of d_model, row i the embedding of item id i; also the tied output layer.
   EmbeddingTableImpl& item_table() const { return *items_; }
 

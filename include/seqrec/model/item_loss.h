@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include <torch/torch.h>
 
@@ -125,6 +126,20 @@ torch::Tensor bpr_max_loss(const torch::Tensor& positive, const torch::Tensor& n
                            double regularization);
 torch::Tensor top1_max_loss(const torch::Tensor& positive, const torch::Tensor& negative,
                             const torch::Tensor& excluded);
+
+// A loss whose scores are divided by a temperature T: the hidden states are, which divides
+// every item's score, the label's and the negatives' alike, before any correction the loss
+// adds (logQ). T < 1 sharpens the softmax, T > 1 flattens it. Rankings do not change, so
+// inference needs no temperature.
+class TemperedLossImpl : public ItemLossImpl {
+ public:
+  TemperedLossImpl(std::shared_ptr<ItemLossImpl> loss, double temperature);
+  torch::Tensor forward(const LabelledPositions& positions, EmbeddingTableImpl& items, uint64_t seed) override;
+
+ private:
+  std::shared_ptr<ItemLossImpl> loss_;
+  double temperature_;
+};
 
 // [V]: uniform over the real items, zero on the reserved ids.
 torch::Tensor uniform_item_distribution(int64_t cardinality);

@@ -11,6 +11,14 @@
 
 namespace seqrec::model {
 
+// What a draw is for. Each purpose draws from its own stream of the step's seed: with one
+// stream, a slot's mask and its negative would read the same uniform, and MLM's hidden
+// slots (u < p) would only ever get the most popular items (lowest ids) as negatives.
+enum class Draw : uint64_t { Mask = 1, MaskFallback, Negative, SwapChoice, SwapId };
+
+// The seed of `purpose`'s stream within a step.
+uint64_t draw_seed(uint64_t step_seed, Draw purpose);
+
 // keys (int64, any shape) -> uniforms in [0, 1), float32, same shape; each a function of
 // (seed, key) only.
 torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed);

@@ -18,7 +18,7 @@
 namespace seqrec::model {
 
 struct ModelOptions {
-  std::string body = "sasrec";        // sasrec | transformer | gru4rec | hstu
+  std::string body = "sasrec";        // sasrec | sse-pt | transformer | gru4rec | hstu
   std::string masking = "clm";        // clm | mlm (transformer only)
   std::string loss = "ce";            // ce (full softmax) | sampled | bce | bpr-max | top1-max
   int64_t d_model = 64;
@@ -33,10 +33,20 @@ struct ModelOptions {
   double mlm_probability = 0.2;
   double label_smoothing = 0.0;       // loss=ce only
   bool use_side_features = true;      // false: item ids only
-  std::string aggregation = "concat"; // concat (+ projection to d_model) | element-wise-sum
+  // concat (+ projection to d_model) | element-wise-sum | element-wise-sum-item-multi (item
+  // embedding times the sum of the side features' vectors)
+  std::string aggregation = "concat";
   // Side feature name -> embedding size under concat; absent: min(d_model, round(6 * cardinality^0.25))
   // for categorical features, 8 for continuous ones. Element-wise-sum uses d_model throughout.
   std::map<std::string, int64_t> feature_dims;
+  std::string multi_value_pooling = "mean";  // mean | sum of a multi-valued categorical's embeddings
+  std::string continuous_encoding = "linear"; // scalar (concat only) | linear | mlp | soft-one-hot
+  int64_t soft_one_hot_bins = 16;     // continuous_encoding=soft-one-hot: bins, each with its embedding
+  bool feature_norm = false;          // layer norm on each side feature's vector
+  double feature_dropout = 0.0;       // dropout on each side feature's vector
+  double temperature = 1.0;           // item scores divided by it in the training loss
+  double swap_probability = 0.0;      // stochastic shared embeddings: input items swapped for random ones
+  double user_swap_probability = 0.0; // the same for the user-id feature (prepare --user-id-feature)
   std::string norm = "pre";           // transformer: pre | post (layer norm before/after each sublayer)
   std::string activation = "gelu";    // transformer: gelu | relu
   uint64_t seed = 42;                 // of the embedding tables' initial rows

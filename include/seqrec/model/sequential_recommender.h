@@ -12,14 +12,17 @@
 #include "seqrec/model/masking.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/model/sequence_body.h"
+#include "seqrec/model/stochastic_shared_embeddings.h"
 
 namespace seqrec::model {
 
 class SequentialRecommenderImpl : public RecommenderImpl {
  public:
   // time_feature: the sequence feature of event times handed to the body, empty for none.
+  // swap: stochastic shared embeddings on the inputs in training.
   SequentialRecommenderImpl(InputBlock input, std::shared_ptr<SequenceBodyImpl> body, std::unique_ptr<Masking> masking,
-                            std::shared_ptr<ItemLossImpl> loss, std::string time_feature = {});
+                            std::shared_ptr<ItemLossImpl> loss, std::string time_feature = {},
+                            SwapOptions swap = {});
 
   LossOutput training_loss(const Batch& batch, uint64_t seed) override;
   torch::Tensor query_states(const Batch& batch) override;
@@ -35,6 +38,7 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   std::unique_ptr<Masking> masking_;
   std::shared_ptr<ItemLossImpl> loss_;
   std::string time_feature_;
+  SwapOptions swap_;
 };
 
 }  // namespace seqrec::model
