@@ -71,5 +71,6 @@ class XlnetBodyImpl : public SequenceBodyImpl {
   torch::nn::ModuleList blocks_;
   torch::nn::LayerNorm final_norm_{nullptr};  // pre-LN only, as the transformer body's
 };
+TORCH_MODULE(XlnetBody);
 
 }  // namespace seqrec::model
