@@ -32,13 +32,19 @@ torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const 
 // LibTorch 2.x build can call torch::scaled_dot_product_attention (same mask convention:
 // true = attend) behind #if TORCH_VERSION_MAJOR >= 2.
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, const torch::Tensor& key_value_input,
-                                              const torch::Tensor& allowed) {
+                                              const torch::Tensor& allowed, const torch::Tensor& bias) {
   const torch::Tensor q = split_heads(query_(query_input));
   const torch::Tensor k = split_heads(key_(key_value_input));
   const torch::Tensor v = split_heads(value_(key_value_input));
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
-  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  const torch::Tensor weights = torch::dropout(torch::softmax(scores, -1), dropout_, is_training());
+  if (bias.defined()) scores = scores + bias;
+  // The lowest float, not -inf: a row of -inf alone would give NaN, and its gradient NaN
+  // everywhere. Elsewhere exp(lowest - max) is 0 as exp(-inf) is, and the weights of keys
+  // not allowed are zeroed after, so a row with none allowed is all zeros.
+  const torch::Tensor blocked = allowed.logical_not();
+  scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
+  const torch::Tensor weights =
+      torch::dropout(torch::softmax(scores, -1).masked_fill(blocked, 0.0), dropout_, is_training());
   const torch::Tensor heads = torch::matmul(weights, v).transpose(1, 2).contiguous();
   return output_(heads.view({heads.size(0), heads.size(1), heads.size(2) * heads.size(3)}));
 }

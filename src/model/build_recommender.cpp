@@ -9,6 +9,7 @@
 #include "seqrec/model/sasrec_body.h"
 #include "seqrec/model/sequential_recommender.h"
 #include "seqrec/model/transformer_body.h"
+#include "seqrec/model/xlnet_body.h"
 
 namespace seqrec::model {
 
@@ -36,8 +37,8 @@ const FeatureSpec* user_id_feature(const Schema& schema) {
 }
 
 void check_options(const ModelOptions& o, const Schema& schema) {
-  check_choice("body", o.body, {"sasrec", "sse-pt", "transformer", "gru4rec", "hstu"});
-  check_choice("masking", o.masking, {"clm", "mlm"});
+  check_choice("body", o.body, {"sasrec", "sse-pt", "transformer", "gru4rec", "hstu", "xlnet"});
+  check_choice("masking", o.masking, {"clm", "mlm", "plm"});
   check_choice("loss", o.loss, {"ce", "sampled", "bce", "bpr-max", "top1-max"});
   check_choice("negative_sharing", o.negative_sharing, {"position", "step"});
   check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum", "element-wise-sum-item-multi"});
@@ -53,6 +54,14 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   if ((o.body == "sasrec" || o.body == "sse-pt" || o.body == "gru4rec" || o.body == "hstu") && o.masking != "clm") {
     fail("model.masking: body '", o.body, "' is causal and cannot train '", o.masking, "' (valid for ", o.body,
          ": clm)");
+  }
+  if (o.body == "transformer" && o.masking == "plm") {
+    fail("model.masking: body 'transformer' has no query stream and cannot train 'plm', which needs body xlnet "
+         "(valid for transformer: clm, mlm)");
+  }
+  if (o.body == "xlnet" && o.masking != "plm") {
+    fail("model.masking: body 'xlnet' trains its two streams under a permutation and cannot train '", o.masking,
+         "' (valid for xlnet: plm)");
   }
   if (o.d_model < 1 || o.layers < 1 || o.heads < 1) {
     fail("model.d_model, model.layers and model.heads must be at least 1 (got ", o.d_model, ", ", o.layers, ", ",
@@ -90,6 +99,12 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   if (o.bpr_reg < 0) fail("model.bpr_reg must be 0 or more (got ", o.bpr_reg, ")");
   if (o.masking == "mlm" && (o.mlm_probability <= 0 || o.mlm_probability > 1)) {
     fail("model.mlm_probability must lie in (0, 1] (got ", o.mlm_probability, ")");
+  }
+  if (o.masking == "plm" && (o.plm_probability <= 0 || o.plm_probability > 1)) {
+    fail("model.plm_probability must lie in (0, 1] (got ", o.plm_probability, ")");
+  }
+  if (o.masking == "plm" && o.max_span_length < 1) {
+    fail("model.max_span_length must be at least 1 (got ", o.max_span_length, ")");
   }
   if (o.label_smoothing < 0 || o.label_smoothing >= 1) {
     fail("model.label_smoothing must lie in [0, 1) (got ", o.label_smoothing, ")");
@@ -148,6 +163,18 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema
     sasrec.d_ff = o.d_ff > 0 ? o.d_ff : o.d_model;
     sasrec.dropout = o.dropout;
     return std::make_shared<SasrecBodyImpl>(sasrec);
+  }
+  if (o.body == "xlnet") {
+    XlnetOptions xlnet;
+    xlnet.d_model = o.d_model;
+    xlnet.layers = o.layers;
+    xlnet.heads = o.heads;
+    xlnet.d_ff = o.d_ff > 0 ? o.d_ff : 4 * o.d_model;
+    xlnet.dropout = o.dropout;
+    xlnet.norm_first = o.norm == "pre";
+    xlnet.activation = o.activation == "gelu" ? Activation::Gelu : Activation::Relu;
+    xlnet.max_seq_len = o.max_seq_len;
+    return std::make_shared<XlnetBodyImpl>(xlnet);
   }
   TransformerOptions transformer;
   transformer.d_model = o.d_model;
@@ -211,7 +238,7 @@ InputBlockOptions input_block_options(const ModelOptions& o) {
   const bool sasrec_block = o.body == "sasrec" || o.body == "sse-pt";
   input.scale_by_sqrt_d = sasrec_block;
   input.layer_norm = !sasrec_block;
-  input.mask_embedding = o.masking == "mlm";
+  input.mask_embedding = o.masking == "mlm" || o.masking == "plm";  // plm: the query stream's start
   input.seed = o.seed;
   return input;
 }
@@ -224,6 +251,8 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
   std::unique_ptr<Masking> masking;
   if (o.masking == "clm") {
     masking = std::make_unique<CausalMasking>(schema);
+  } else if (o.masking == "plm") {
+    masking = std::make_unique<PermutationMasking>(schema, o.plm_probability, o.max_span_length);
   } else {
     masking = std::make_unique<MaskedItemMasking>(schema, o.mlm_probability);
   }

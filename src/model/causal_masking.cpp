@@ -17,11 +17,11 @@ MaskedBatch CausalMasking::training(const Batch& batch, uint64_t) const {
   // Unknown items (rare or unseen values) are scored -inf, so they are never targets.
   const torch::Tensor labelled = both_real & (next_items >= kFirstRealId);
   const torch::Tensor labels = torch::constant_pad_nd(next_items * labelled, {0, 1});  // the last slot has none
-  return {batch.features, batch.mask, {}, labels, {}};
+  return {batch.features, batch.mask, {}, labels, {}, {}};
 }
 
 MaskedBatch CausalMasking::inference(const Batch& batch) const {
-  return {batch.features, batch.mask, {}, {}, last_event_slot(batch.mask)};
+  return {batch.features, batch.mask, {}, {}, last_event_slot(batch.mask), {}};
 }
 
 }  // namespace seqrec::model

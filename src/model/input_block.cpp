@@ -105,8 +105,16 @@ torch::Tensor InputBlockImpl::forward(const std::map<std::string, torch::Tensor>
   }
   torch::Tensor x = embed_events(features, length);
   if (hidden.defined()) x = torch::where(hidden.unsqueeze(-1), mask_embedding_, x);
+  return finish(x, mask);
+}
+
+torch::Tensor InputBlockImpl::query_start(const torch::Tensor& mask) {
+  return finish(mask_embedding_.expand({mask.size(0), mask.size(1), options_.d_model}), mask);
+}
+
+torch::Tensor InputBlockImpl::finish(torch::Tensor x, const torch::Tensor& mask) {
   if (options_.scale_by_sqrt_d) x = x * std::sqrt(static_cast<double>(options_.d_model));
-  x = x + positions_->weight.slice(0, 0, length);
+  x = x + positions_->weight.slice(0, 0, mask.size(1));
   if (options_.layer_norm) x = norm_(x);
   return dropout_(x) * mask.unsqueeze(-1);
 }

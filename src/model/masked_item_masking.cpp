@@ -20,10 +20,12 @@ MaskedBatch MaskedItemMasking::training(const Batch& batch, uint64_t seed) const
   hidden = hidden | (torch::one_hot(one_slot, real.size(1)).to(torch::kBool) & untouched.unsqueeze(1));
   // Unknown items are hidden like any other but, scored -inf, are never targets.
   const torch::Tensor labels = items * (hidden & (items >= kFirstRealId));
-  return {batch.features, real, hidden, labels, {}};
+  return {batch.features, real, hidden, labels, {}, {}};
 }
 
-MaskedBatch MaskedItemMasking::inference(const Batch& batch) const {
+MaskedBatch MaskedItemMasking::inference(const Batch& batch) const { return with_query_slot(batch, sequence_names_); }
+
+MaskedBatch with_query_slot(const Batch& batch, const std::vector<std::string>& sequence_names) {
   const int64_t length = batch.mask.size(1);
   // Sessions whose last slot is taken (full, or left-padded) move left by one slot.
   const torch::Tensor shift = batch.mask.select(1, length - 1).to(torch::kInt64);
@@ -32,8 +34,8 @@ MaskedBatch MaskedItemMasking::inference(const Batch& batch) const {
   const torch::Tensor query = last_event_slot(batch.mask) + 1 - shift;
   const torch::Tensor hidden = torch::one_hot(query, length).to(torch::kBool);
 
-  MaskedBatch out{batch.features, batch.mask.gather(1, source) | hidden, hidden, {}, query};
-  for (const std::string& name : sequence_names_) {
+  MaskedBatch out{batch.features, batch.mask.gather(1, source) | hidden, hidden, {}, query, {}};
+  for (const std::string& name : sequence_names) {
     const torch::Tensor& values = batch.features.at(name);
     const torch::Tensor index = values.dim() == 2 ? source : source.unsqueeze(-1).expand_as(values);
     out.features[name] = values.gather(1, index);

@@ -28,6 +28,8 @@ void visit_fields(ModelOptions& o, Visit&& visit) {
   visit("negative_sharing", o.negative_sharing);
   visit("bpr_reg", o.bpr_reg);
   visit("mlm_probability", o.mlm_probability);
+  visit("plm_probability", o.plm_probability);
+  visit("max_span_length", o.max_span_length);
   visit("label_smoothing", o.label_smoothing);
   visit("side_features", o.use_side_features);
   visit("aggregation", o.aggregation);

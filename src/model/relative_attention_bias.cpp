@@ -31,8 +31,14 @@ torch::Tensor distance_buckets(const torch::Tensor& distance, const RelativeBias
 RelativeBuckets relative_buckets(int64_t length, const torch::Tensor& times, const RelativeBiasOptions& o) {
   RelativeBuckets buckets;
   const torch::Tensor slots = torch::arange(length, torch::TensorOptions().dtype(torch::kInt64));
-  const torch::Tensor distance = (slots.unsqueeze(1) - slots.unsqueeze(0)).clamp(0, o.max_seq_len - 1);
-  buckets.positions = distance_buckets(distance, o);
+  const torch::Tensor signed_distance = slots.unsqueeze(1) - slots.unsqueeze(0);
+  if (o.bidirectional) {
+    // Keys after the query in the second half of the table.
+    const torch::Tensor distance = signed_distance.abs().clamp_max(o.max_seq_len - 1);
+    buckets.positions = distance_buckets(distance, o) + (signed_distance < 0) * position_table_rows(o);
+  } else {
+    buckets.positions = distance_buckets(signed_distance.clamp(0, o.max_seq_len - 1), o);
+  }
   if (o.time_buckets > 0 && times.defined()) {
     const torch::Tensor gap = (times.unsqueeze(2) - times.unsqueeze(1)).abs().clamp_min(1.0);
     buckets.times = (gap.log() / kLogTimeBucketWidth).floor().clamp(0, o.time_buckets - 1).to(torch::kInt64);
@@ -42,7 +48,8 @@ RelativeBuckets relative_buckets(int64_t length, const torch::Tensor& times, con
 
 RelativeAttentionBiasImpl::RelativeAttentionBiasImpl(const RelativeBiasOptions& o) {
   // Small at the start, as the reference's, so that attention begins near plain q . k.
-  positions_ = register_module("positions", torch::nn::Embedding(position_table_rows(o), o.heads));
+  const int64_t directions = o.bidirectional ? 2 : 1;
+  positions_ = register_module("positions", torch::nn::Embedding(directions * position_table_rows(o), o.heads));
   torch::nn::init::normal_(positions_->weight, 0.0, 0.02);
   if (o.time_buckets > 0) {
     times_ = register_module("times", torch::nn::Embedding(o.time_buckets, o.heads));

@@ -19,9 +19,12 @@ SequentialRecommenderImpl::SequentialRecommenderImpl(InputBlock input, std::shar
 }
 
 torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) {
+  const torch::Tensor x = input_(masked.features, masked.mask, masked.hidden);
+  if (masked.order.defined()) {
+    return body_->forward_in_order(x, input_->query_start(masked.mask), masked.mask, masked.order);
+  }
   const auto times = time_feature_.empty() ? masked.features.end() : masked.features.find(time_feature_);
-  return body_->forward_with_times(input_(masked.features, masked.mask, masked.hidden), masked.mask,
-                                   times == masked.features.end() ? torch::Tensor() : times->second);
+  return body_->forward_with_times(x, masked.mask, times == masked.features.end() ? torch::Tensor() : times->second);
 }
 
 LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {

@@ -12,12 +12,17 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerOptions& o) : norm_f
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& allowed) {
+  return forward(x, x.size(1), allowed, {});
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, int64_t keys, const torch::Tensor& allowed,
+                                            const torch::Tensor& bias) {
   if (norm_first_) {
     const torch::Tensor normed = attention_norm_(x);
-    const torch::Tensor h = x + dropout_(attention_(normed, normed, allowed));
+    const torch::Tensor h = x + dropout_(attention_(normed, normed.slice(1, 0, keys), allowed, bias));
     return h + feed_forward_(feed_forward_norm_(h));
   }
-  const torch::Tensor h = attention_norm_(x + dropout_(attention_(x, x, allowed)));
+  const torch::Tensor h = attention_norm_(x + dropout_(attention_(x, x.slice(1, 0, keys), allowed, bias)));
   return feed_forward_norm_(h + feed_forward_(h));
 }
 

@@ -69,6 +69,8 @@ std::vector<ModelSetup> setups() {
       {"hstu_clm_ce", options("hstu", "clm", "ce", false), 0},
       {"hstu_side_features_bpr_max", options("hstu", "clm", "bpr-max", true), 10},
       {"gru4rec_top1_max", options("gru4rec", "clm", "top1-max", false), 0},
+      {"xlnet_plm_ce", options("xlnet", "plm", "ce", false), 0},
+      {"xlnet_side_features_sampled", options("xlnet", "plm", "sampled", true), 10},
   };
 }
 

@@ -38,11 +38,31 @@ TEST(ModelBuild, SsePtNeedsTheUsersAsAFeature) {
   EXPECT_NE(build_error(user_swaps).find("model.user_swap_probability"), std::string::npos);
 }
 
+TEST(ModelBuild, PermutationNeedsXlnetAndXlnetNeedsIt) {
+  EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("valid for transformer: clm, mlm"),
+            std::string::npos);
+  EXPECT_NE(build_error(small_model_options("sasrec", "plm", "ce")).find("valid for sasrec: clm"), std::string::npos);
+  for (const std::string masking : {"clm", "mlm"}) {
+    const std::string message = build_error(small_model_options("xlnet", masking, "ce"));
+    EXPECT_NE(message.find("model.masking"), std::string::npos) << message;
+    EXPECT_NE(message.find("valid for xlnet: plm"), std::string::npos) << message;
+  }
+  EXPECT_EQ(build_error(small_model_options("xlnet", "plm", "bpr-max")), "");
+
+  ModelOptions options = small_model_options("xlnet", "plm", "ce");
+  options.plm_probability = 0;
+  EXPECT_NE(build_error(options).find("model.plm_probability must lie in (0, 1]"), std::string::npos);
+  options = small_model_options("xlnet", "plm", "ce");
+  options.max_span_length = 0;
+  EXPECT_NE(build_error(options).find("model.max_span_length must be at least 1"), std::string::npos);
+}
+
 TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
   EXPECT_NE(build_error(small_model_options("gru", "clm", "ce"))
-                .find("model.body: unknown value 'gru' (valid: sasrec, sse-pt, transformer, gru4rec, hstu)"),
+                .find("model.body: unknown value 'gru' (valid: sasrec, sse-pt, transformer, gru4rec, hstu, xlnet)"),
             std::string::npos);
-  EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm)"), std::string::npos);
+  EXPECT_NE(build_error(small_model_options("transformer", "nsp", "ce")).find("(valid: clm, mlm, plm)"),
+            std::string::npos);
   EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce, bpr-max, top1-max)"),
             std::string::npos);
 }

@@ -20,7 +20,7 @@ std::pair<torch::Tensor, torch::Tensor> outputs_around_a_change(const ModelOptio
   auto& sequential = dynamic_cast<SequentialRecommenderImpl&>(*model);
   const auto encode = [&](const std::vector<int64_t>& items) {
     const Batch batch = model_test_batch({items}, 8, padding);
-    return sequential.encode({batch.features, batch.mask, {}, {}, {}})[0];
+    return sequential.encode({batch.features, batch.mask, {}, {}, {}, {}})[0];
   };
   return {encode({5, 6, 7, 8, 9, 10}), encode({5, 6, 7, 21, 9, 10})};
 }

@@ -21,6 +21,8 @@ TEST(ModelOptionsJson, EveryFieldRoundTrips) {
   o.negatives = 33;
   o.negative_sharing = "step";
   o.mlm_probability = 0.3;
+  o.plm_probability = 0.25;
+  o.max_span_length = 3;
   o.label_smoothing = 0.05;
   o.use_side_features = false;
   o.aggregation = "element-wise-sum";
@@ -36,6 +38,9 @@ TEST(ModelOptionsJson, EveryFieldRoundTrips) {
   EXPECT_EQ(back.seed, o.seed);
   EXPECT_EQ(back.use_side_features, o.use_side_features);
   EXPECT_EQ(back.dropout, o.dropout);
+  EXPECT_EQ(back.max_span_length, o.max_span_length);
+  // Doubles in full: the default 1/6 reads back as itself.
+  EXPECT_EQ(model_options_from_json(model_options_to_json(ModelOptions()), "test").plm_probability, 1.0 / 6);
   // A change to any field shows in the text.
   EXPECT_NE(model_options_to_json(ModelOptions()), text);
 }

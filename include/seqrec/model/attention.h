@@ -17,10 +17,13 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   MultiHeadAttentionImpl(int64_t d_model, int64_t heads, double dropout);
 
   // Queries come from `query_input`, keys and values from `key_value_input`: the same
-  // tensor except in SASRec, whose queries are layer-normed and keys are not.
-  // [B, L, d] x2, allowed [B, 1, L, L] -> [B, L, d]
+  // tensor except in SASRec, whose queries are layer-normed and keys are not, and in
+  // XLNet, whose query stream reads the content stream. bias (undefined for none) is
+  // added to the scores: relative positions. A query allowed no key (XLNet's may have
+  // none) attends to nothing: its heads are zero.
+  // [B, Lq, d], [B, Lk, d], allowed [B, 1, Lq, Lk], bias [B or 1, H, Lq, Lk] -> [B, Lq, d]
   torch::Tensor forward(const torch::Tensor& query_input, const torch::Tensor& key_value_input,
-                        const torch::Tensor& allowed);
+                        const torch::Tensor& allowed, const torch::Tensor& bias = {});
 
  private:
   torch::Tensor split_heads(const torch::Tensor& x) const;  // [B, L, d] -> [B, H, L, d/H]

@@ -48,6 +48,9 @@ class InputBlockImpl : public torch::nn::Module {
   // (undefined when nothing is hidden): events replaced by [MASK]. -> [B, L, d_model]
   torch::Tensor forward(const std::map<std::string, torch::Tensor>& features, const torch::Tensor& mask,
                         const torch::Tensor& hidden = {});
+  // XLNet's query stream starts from what the input says of a slot but its item: the
+  // [MASK] vector (mask_embedding) and the slot's position, normed alike. -> [B, L, d_model]
+  torch::Tensor query_start(const torch::Tensor& mask);
 
   const std::string& item_feature() const { return item_name_; }
   // V rows of d_model, row i the embedding of item id i; also the tied output layer.
@@ -61,6 +64,8 @@ class InputBlockImpl : public torch::nn::Module {
   };
 
   torch::Tensor embed_events(const std::map<std::string, torch::Tensor>& features, int64_t length);
+  // Positions, norm and dropout over per-slot vectors x [B, L, d_model]; padding zeroed.
+  torch::Tensor finish(torch::Tensor x, const torch::Tensor& mask);
 
   InputBlockOptions options_;
   std::string item_name_;

@@ -18,19 +18,21 @@
 namespace seqrec::model {
 
 struct ModelOptions {
-  std::string body = "sasrec";        // sasrec | sse-pt | transformer | gru4rec | hstu
-  std::string masking = "clm";        // clm | mlm (transformer only)
+  std::string body = "sasrec";        // sasrec | sse-pt | transformer | gru4rec | hstu | xlnet
+  std::string masking = "clm";        // clm | mlm (transformer only) | plm (xlnet only)
   std::string loss = "ce";            // ce (full softmax) | sampled | bce | bpr-max | top1-max
   int64_t d_model = 64;
   int64_t layers = 2;
   int64_t heads = 1;
-  int64_t d_ff = 0;                   // 0: the body's default (sasrec d_model, transformer 4 * d_model)
+  int64_t d_ff = 0;                   // 0: the body's default (sasrec d_model, transformer and xlnet 4 * d_model)
   double dropout = 0.2;
   int64_t max_seq_len = 50;
   int64_t negatives = 256;            // sampled, bpr-max, top1-max: negatives drawn (bce draws one per position)
   std::string negative_sharing = "position";  // as negatives: position (fresh per position) | step (shared)
   double bpr_reg = 1.0;               // loss=bpr-max: lambda of its score regularisation
   double mlm_probability = 0.2;
+  double plm_probability = 1.0 / 6;   // plm: share of each session's events predicted (XLNet's)
+  int64_t max_span_length = 5;        // plm: longest span of neighbouring events predicted together
   double label_smoothing = 0.0;       // loss=ce only
   bool use_side_features = true;      // false: item ids only
   // concat (+ projection to d_model) | element-wise-sum | element-wise-sum-item-multi (item
@@ -47,8 +49,8 @@ struct ModelOptions {
   double temperature = 1.0;           // item scores divided by it in the training loss
   double swap_probability = 0.0;      // stochastic shared embeddings: input items swapped for random ones
   double user_swap_probability = 0.0; // the same for the user-id feature (prepare --user-id-feature)
-  std::string norm = "pre";           // transformer: pre | post (layer norm before/after each sublayer)
-  std::string activation = "gelu";    // transformer: gelu | relu
+  std::string norm = "pre";           // transformer, xlnet: pre | post (layer norm before/after each sublayer)
+  std::string activation = "gelu";    // transformer, xlnet: gelu | relu
   uint64_t seed = 42;                 // of the embedding tables' initial rows
 };
 

@@ -5,7 +5,8 @@
 // Distances go into buckets exact for near events and logarithmic for far ones (T5's
 // scheme); time gaps into logarithmic buckets of seconds, each 1.35 times as wide as the
 // one before (the HSTU reference's ln(gap) / 0.301). Buckets depend on the batch alone,
-// so a body computes them once and each layer looks up its own bias.
+// so a body computes them once and each layer looks up its own bias. A bidirectional
+// body (XLNet) gives keys after the query buckets of their own, as T5 does.
 #pragma once
 
 #include <cstdint>
@@ -19,16 +20,17 @@ struct RelativeBiasOptions {
   int64_t max_seq_len = 50;       // the longest distance is max_seq_len - 1
   int64_t position_buckets = 32;  // fewer than max_seq_len: half exact, half logarithmic
   int64_t time_buckets = 0;       // 0: no time bias (events without times)
+  bool bidirectional = false;     // keys after the query: false, the bucket of distance 0; true, their own
 };
 
 struct RelativeBuckets {
-  torch::Tensor positions;  // [L, L] int64: bucket of the distance query - key
+  torch::Tensor positions;  // [L, L] int64: bucket of the distance query - key (and its sign, bidirectional)
   torch::Tensor times;      // [B, L, L] int64: bucket of |t_query - t_key|; undefined without times
 };
 
 // length L; times [B, L] float64 seconds, or undefined (no time buckets then). Position
-// buckets come on the CPU, time buckets on the times' device. Keys after the query
-// (masked by a causal body) share the bucket of distance 0.
+// buckets come on the CPU, time buckets on the times' device. Unless bidirectional, keys
+// after the query (masked by a causal body) share the bucket of distance 0.
 RelativeBuckets relative_buckets(int64_t length, const torch::Tensor& times, const RelativeBiasOptions& options);
 
 class RelativeAttentionBiasImpl : public torch::nn::Module {

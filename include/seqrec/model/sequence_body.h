@@ -1,6 +1,8 @@
 // The stack of blocks between the input block and the item scores.
 #pragma once
 
+#include <stdexcept>
+
 #include <torch/torch.h>
 
 namespace seqrec::model {
@@ -16,6 +18,14 @@ class SequenceBodyImpl : public torch::nn::Module {
   virtual torch::Tensor forward_with_times(const torch::Tensor& x, const torch::Tensor& mask,
                                            const torch::Tensor& /*times*/) {
     return forward(x, mask);
+  }
+  // Two-stream bodies (XLNet) under a factorisation order (MaskedBatch::order): x [B, L, d]
+  // the content stream's inputs, queries [B, L, d] the query stream's, mask as forward,
+  // order [B, L] int64 -> the query stream's outputs [B, L, d], zero at padding slots.
+  // build_recommender pairs plm with such a body only.
+  virtual torch::Tensor forward_in_order(const torch::Tensor& /*x*/, const torch::Tensor& /*queries*/,
+                                         const torch::Tensor& /*mask*/, const torch::Tensor& /*order*/) {
+    throw std::logic_error("this body has no query stream to run under a factorisation order");
   }
 };
 

@@ -28,7 +28,8 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   torch::Tensor query_states(const Batch& batch) override;
   EmbeddingTableImpl& item_table() override { return input_->item_table(); }
 
-  // The body's output at every slot of a masked batch: [B, L, d_model].
+  // The body's output at every slot of a masked batch: [B, L, d_model]; under a
+  // factorisation order (plm), its query stream's.
   torch::Tensor encode(const MaskedBatch& masked);
   const Masking& masking() const { return *masking_; }
 
