@@ -28,6 +28,9 @@ void visit_fields(ModelOptions& o, Visit&& visit) {
   visit("negative_sharing", o.negative_sharing);
   visit("bpr_reg", o.bpr_reg);
   visit("mlm_probability", o.mlm_probability);
+  visit("rtd_weight", o.rtd_weight);
+  visit("rtd_share", o.rtd_share);
+  visit("generator_layers", o.generator_layers);
   visit("label_smoothing", o.label_smoothing);
   visit("side_features", o.use_side_features);
   visit("aggregation", o.aggregation);

@@ -17,15 +17,21 @@ SequentialRecommenderImpl::SequentialRecommenderImpl(InputBlock input, std::shar
   loss_ = register_module("loss", std::move(loss));
 }
 
-torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) {
+torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) { return encode(*body_, masked); }
+
+torch::Tensor SequentialRecommenderImpl::encode(SequenceBodyImpl& body, const MaskedBatch& masked) {
   const auto times = time_feature_.empty() ? masked.features.end() : masked.features.find(time_feature_);
-  return body_->forward_with_times(input_(masked.features, masked.mask, masked.hidden), masked.mask,
-                                   times == masked.features.end() ? torch::Tensor() : times->second);
+  return body.forward_with_times(input_(masked.features, masked.mask, masked.hidden), masked.mask,
+                                 times == masked.features.end() ? torch::Tensor() : times->second);
 }
 
 LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {
   const MaskedBatch masked = masking_->training(batch, seed);
-  const torch::Tensor output = encode(masked);
+  return item_loss(batch, masked, encode(masked), seed);
+}
+
+LossOutput SequentialRecommenderImpl::item_loss(const Batch& batch, const MaskedBatch& masked,
+                                                const torch::Tensor& output, uint64_t seed) {
   // Only labelled slots reach the item table: a fraction of B * L under mlm. A batch
   // without labels still computes its (zero) loss: every rank joins every step.
   const torch::Tensor labelled = masked.labels != kPaddingId;

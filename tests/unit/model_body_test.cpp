@@ -157,7 +157,8 @@ INSTANTIATE_TEST_SUITE_P(Model, ModelBodyTest,
                                            Config{"hstu", "clm", "ce", "pre", 0.05},
                                            Config{"hstu", "clm", "sampled", "pre", 0.05},
                                            // BPR-max keeps its regularisation of the negatives' scores.
-                                           Config{"hstu", "clm", "bpr-max", "pre", 0.6}));
+                                           Config{"hstu", "clm", "bpr-max", "pre", 0.6},
+                                           Config{"electra", "rtd", "ce", "pre", 9.0}));
 
 }  // namespace
 }  // namespace seqrec::model

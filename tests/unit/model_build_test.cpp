@@ -33,9 +33,9 @@ TEST(ModelBuild, HstuTrainsOnlyCausally) {
 
 TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
   EXPECT_NE(build_error(small_model_options("gru", "clm", "ce")).find("model.body: unknown value 'gru' (valid: sasrec, "
-                                                                      "transformer, gru4rec, hstu)"),
+                                                                      "transformer, gru4rec, hstu, electra)"),
             std::string::npos);
-  EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm)"), std::string::npos);
+  EXPECT_NE(build_error(small_model_options("transformer", "plm", "ce")).find("(valid: clm, mlm, rtd)"), std::string::npos);
   EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce, bpr-max, top1-max)"),
             std::string::npos);
 }

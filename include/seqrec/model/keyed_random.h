@@ -15,6 +15,12 @@ namespace seqrec::model {
 // (seed, key) only.
 torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed);
 
+// Gumbel(0, 1) noise for every pair of keys [N] and ids [C] (int64) -> [N, C] float32,
+// each value a function of (seed, key, id) only: an item's noise for a position is the
+// same whichever chunk of the catalog, or rank's share of it, scores the item. The item
+// maximising logit + noise is a draw from the softmax of the logits (Gumbel-max).
+torch::Tensor keyed_gumbel(const torch::Tensor& keys, const torch::Tensor& ids, uint64_t seed);
+
 // Items drawn by inverse CDF: uniforms (any shape) and cdf [V], the running sum of a
 // sampling distribution over item ids (cdf[V-1] = 1) -> ids of the same shape.
 torch::Tensor sample_items(const torch::Tensor& uniforms, const torch::Tensor& cdf);

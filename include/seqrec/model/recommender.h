@@ -18,8 +18,8 @@
 namespace seqrec::model {
 
 struct ModelOptions {
-  std::string body = "sasrec";        // sasrec | transformer | gru4rec | hstu
-  std::string masking = "clm";        // clm | mlm (transformer only)
+  std::string body = "sasrec";        // sasrec | transformer | gru4rec | hstu | electra
+  std::string masking = "clm";        // clm | mlm (transformer only) | rtd (electra only)
   std::string loss = "ce";            // ce (full softmax) | sampled | bce | bpr-max | top1-max
   int64_t d_model = 64;
   int64_t layers = 2;
@@ -31,6 +31,11 @@ struct ModelOptions {
   std::string negative_sharing = "position";  // as negatives: position (fresh per position) | step (shared)
   double bpr_reg = 1.0;               // loss=bpr-max: lambda of its score regularisation
   double mlm_probability = 0.2;
+  double rtd_weight = 50.0;           // rtd: lambda, the discriminator loss's weight
+  std::string rtd_share = "all";      // rtd: all (one body) | embeddings (a body each, one input block)
+  // rtd_share=embeddings: the generator's blocks, 0 for model.layers. The generator is what
+  // ranks, so it defaults to full size; fewer gives ELECTRA's weaker generator.
+  int64_t generator_layers = 0;
   double label_smoothing = 0.0;       // loss=ce only
   bool use_side_features = true;      // false: item ids only
   std::string aggregation = "concat"; // concat (+ projection to d_model) | element-wise-sum
