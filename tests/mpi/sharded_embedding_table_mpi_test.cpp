@@ -366,7 +366,8 @@ TEST_F(ShardedEmbeddingTableMpiTest, TableSmallerThanTheRanksStillWorks) {
   EXPECT_TRUE(torch::equal(top, torch::ones({rank() + 1, 1}, torch::kLong)));
   EXPECT_TRUE(torch::equal(table->target_ranks(hidden, torch::ones({rank() + 1}, torch::kLong), 1, {}),
                            torch::zeros({rank() + 1}, torch::kLong)));
-  EXPECT_TRUE(torch::equal(table->sample(hidden, torch::arange(rank() + 1), 1, 7), torch::ones({rank() + 1}, torch::kLong)));
+  EXPECT_TRUE(
+      torch::equal(table->sample(hidden, torch::arange(rank() + 1), 1, 7), torch::ones({rank() + 1}, torch::kLong)));
 }
 
 TEST_F(ShardedEmbeddingTableMpiTest, FactoryShardsTheItemTableAndLargeTables) {

@@ -72,14 +72,15 @@ TEST_P(ModelTableRanking, SampleIsTheGumbelMaxOfTheWholeScoreMatrix) {
   auto t = table(rows, 8, 3);
   torch::manual_seed(5);
   const torch::Tensor hidden = torch::randn({6, 8}) * 20;  // peaked: draws follow the scores, not just the noise
-  const torch::Tensor keys = torch::tensor({4, 9, 12, 100, 7, 1000000007});
+  const torch::Tensor keys = torch::tensor({4, 9, 12, 100, 7, 1000000007}, torch::kLong);
   torch::Tensor scores = hidden.matmul(t->weight().t()).detach() + keyed_gumbel(keys, torch::arange(rows), 21);
   scores.slice(1, 0, kFirstRealId).fill_(-std::numeric_limits<float>::infinity());
   const torch::Tensor draws = t->sample(hidden, keys, kFirstRealId, 21);
   EXPECT_TRUE(torch::equal(draws, scores.argmax(1))) << draws << scores.argmax(1);
   EXPECT_FALSE(torch::equal(t->sample(hidden, keys, kFirstRealId, 22), draws)) << "another seed, other draws";
   // A position's draw is its own: the same alone as among others.
-  EXPECT_TRUE(torch::equal(t->sample(hidden.slice(0, 3, 4), keys.slice(0, 3, 4), kFirstRealId, 21), draws.slice(0, 3, 4)));
+  EXPECT_TRUE(
+      torch::equal(t->sample(hidden.slice(0, 3, 4), keys.slice(0, 3, 4), kFirstRealId, 21), draws.slice(0, 3, 4)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, ModelTableRanking, testing::Values(300, 140000));
@@ -89,8 +90,9 @@ TEST(ModelKeyedGumbel, IsAFunctionOfSeedKeyAndIdWithGumbelMoments) {
   const torch::Tensor ids = torch::arange(500);
   const torch::Tensor noise = keyed_gumbel(keys, ids, 3);
   ASSERT_EQ(noise.sizes(), (std::vector<int64_t>{200, 500}));
-  EXPECT_TRUE(torch::equal(keyed_gumbel(torch::tensor({17, 5}), torch::tensor({499, 2, 40}), 3),
-                           noise.index({torch::tensor({17, 5}).unsqueeze(1), torch::tensor({499, 2, 40})})));
+  const torch::Tensor some_keys = torch::tensor({17, 5}, torch::kLong);
+  const torch::Tensor some_ids = torch::tensor({499, 2, 40}, torch::kLong);
+  EXPECT_TRUE(torch::equal(keyed_gumbel(some_keys, some_ids, 3), noise.index({some_keys.unsqueeze(1), some_ids})));
   EXPECT_FALSE(torch::equal(keyed_gumbel(keys, ids, 4), noise));
   // Gumbel(0, 1): mean Euler's gamma, variance pi^2 / 6; 100,000 draws.
   EXPECT_NEAR(noise.mean().item<double>(), 0.5772, 0.015);
