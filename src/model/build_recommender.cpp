@@ -6,6 +6,7 @@
 #include "seqrec/model/gru4rec_body.h"
 #include "seqrec/model/hstu_body.h"
 #include "seqrec/model/recommender.h"
+#include "seqrec/model/replaced_token_recommender.h"
 #include "seqrec/model/sasrec_body.h"
 #include "seqrec/model/sequential_recommender.h"
 #include "seqrec/model/transformer_body.h"
@@ -36,9 +37,31 @@ const FeatureSpec* user_id_feature(const Schema& schema) {
   return nullptr;
 }
 
+// RTD is the electra body's objective and only its.
+void check_replaced_token_options(const ModelOptions& o) {
+  if (o.body == "transformer" && o.masking == "rtd") {
+    fail("model.masking: body 'transformer' cannot train 'rtd' (valid for transformer: clm, mlm; rtd needs body "
+         "electra)");
+  }
+  if (o.body == "electra" && o.masking != "rtd") {
+    fail("model.masking: body 'electra' trains a generator and a discriminator and cannot train '", o.masking,
+         "' (valid for electra: rtd)");
+  }
+  if (o.masking != "rtd") return;
+  if (o.swap_probability > 0 || o.user_swap_probability > 0) {
+    // A swapped input would blur what the discriminator calls original.
+    fail("model.swap_probability / model.user_swap_probability: not available with masking rtd");
+  }
+  check_choice("rtd_share", o.rtd_share, {"all", "embeddings"});
+  if (o.rtd_weight < 0) fail("model.rtd_weight must be 0 or more (got ", o.rtd_weight, ")");
+  if (o.generator_layers < 0) {
+    fail("model.generator_layers must be 0 (model.layers) or more (got ", o.generator_layers, ")");
+  }
+}
+
 void check_options(const ModelOptions& o, const Schema& schema) {
-  check_choice("body", o.body, {"sasrec", "sse-pt", "transformer", "gru4rec", "hstu", "xlnet"});
-  check_choice("masking", o.masking, {"clm", "mlm", "plm"});
+  check_choice("body", o.body, {"sasrec", "sse-pt", "transformer", "gru4rec", "hstu", "xlnet", "electra"});
+  check_choice("masking", o.masking, {"clm", "mlm", "plm", "rtd"});
   check_choice("loss", o.loss, {"ce", "sampled", "bce", "bpr-max", "top1-max"});
   check_choice("negative_sharing", o.negative_sharing, {"position", "step"});
   check_choice("aggregation", o.aggregation, {"concat", "element-wise-sum", "element-wise-sum-item-multi"});
@@ -55,6 +78,7 @@ void check_options(const ModelOptions& o, const Schema& schema) {
     fail("model.masking: body '", o.body, "' is causal and cannot train '", o.masking, "' (valid for ", o.body,
          ": clm)");
   }
+  check_replaced_token_options(o);
   if (o.body == "transformer" && o.masking == "plm") {
     fail("model.masking: body 'transformer' has no query stream and cannot train 'plm', which needs body xlnet "
          "(valid for transformer: clm, mlm)");
@@ -97,7 +121,7 @@ void check_options(const ModelOptions& o, const Schema& schema) {
     fail("model.negatives must be at least 1 (got ", o.negatives, ")");
   }
   if (o.bpr_reg < 0) fail("model.bpr_reg must be 0 or more (got ", o.bpr_reg, ")");
-  if (o.masking == "mlm" && (o.mlm_probability <= 0 || o.mlm_probability > 1)) {
+  if ((o.masking == "mlm" || o.masking == "rtd") && (o.mlm_probability <= 0 || o.mlm_probability > 1)) {
     fail("model.mlm_probability must lie in (0, 1] (got ", o.mlm_probability, ")");
   }
   if (o.masking == "plm" && (o.plm_probability <= 0 || o.plm_probability > 1)) {
@@ -188,6 +212,19 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema
   return std::make_shared<TransformerBodyImpl>(transformer);
 }
 
+// masking=rtd: the generator and, under rtd_share=embeddings, a discriminator of its own.
+std::shared_ptr<RecommenderImpl> build_replaced_token(const ModelOptions& o, const Schema& schema, InputBlock input,
+                                                      std::shared_ptr<ItemLossImpl> loss, std::string time_feature) {
+  ModelOptions generator_options = o;
+  if (o.rtd_share == "embeddings" && o.generator_layers > 0) generator_options.layers = o.generator_layers;
+  std::shared_ptr<SequenceBodyImpl> generator = build_body(generator_options, schema);
+  std::shared_ptr<SequenceBodyImpl> discriminator = o.rtd_share == "embeddings" ? build_body(o, schema) : nullptr;
+  return std::make_shared<ReplacedTokenRecommenderImpl>(schema, std::move(input), std::move(generator),
+                                                        std::move(discriminator), std::move(loss),
+                                                        ReplacedTokenOptions{o.rtd_weight, o.mlm_probability},
+                                                        std::move(time_feature));
+}
+
 std::shared_ptr<ItemLossImpl> build_untempered_loss(const ModelOptions& o, const Schema& schema) {
   if (o.loss == "ce") return std::make_shared<FullSoftmaxLossImpl>(o.label_smoothing);
   const torch::Tensor distribution = uniform_item_distribution(schema.item().cardinality);
@@ -238,7 +275,8 @@ InputBlockOptions input_block_options(const ModelOptions& o) {
   const bool sasrec_block = o.body == "sasrec" || o.body == "sse-pt";
   input.scale_by_sqrt_d = sasrec_block;
   input.layer_norm = !sasrec_block;
-  input.mask_embedding = o.masking == "mlm" || o.masking == "plm";  // plm: the query stream's start
+  // plm: the query stream's start; rtd: its generator is an MLM
+  input.mask_embedding = o.masking == "mlm" || o.masking == "plm" || o.masking == "rtd";
   input.seed = o.seed;
   return input;
 }
@@ -257,6 +295,10 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
     masking = std::make_unique<MaskedItemMasking>(schema, o.mlm_probability);
   }
   const FeatureSpec* times = event_times(schema);
+  if (o.masking == "rtd") {
+    return Recommender(build_replaced_token(o, schema, InputBlock(schema, input_block_options(o), tables),
+                                            build_loss(o, schema), times != nullptr ? times->name : std::string()));
+  }
   std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
       InputBlock(schema, input_block_options(o), tables), build_body(o, schema), std::move(masking),
       build_loss(o, schema), times != nullptr ? times->name : std::string(), swap_options(o, schema));

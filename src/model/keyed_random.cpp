@@ -1,5 +1,9 @@
 #include "seqrec/model/keyed_random.h"
 
+#include <cmath>
+
+#include <ATen/Parallel.h>
+
 #include "seqrec/core/rng.h"
 
 namespace seqrec::model {
@@ -18,6 +22,34 @@ torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed) {
     u[i] = static_cast<float>(derive_seed(seed, {static_cast<uint64_t>(key[i])}) >> 40) * 0x1.0p-24f;
   }
   return out.view(keys.sizes()).to(keys.device());
+}
+
+torch::Tensor keyed_gumbel(const torch::Tensor& keys, const torch::Tensor& ids, uint64_t seed) {
+  const torch::Tensor flat_keys = keys.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();
+  const torch::Tensor flat_ids = ids.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t n = flat_keys.numel(), c = flat_ids.numel();
+  torch::Tensor out = torch::empty({n, c}, torch::kFloat32);
+  const int64_t* key = flat_keys.data_ptr<int64_t>();
+  const int64_t* id = flat_ids.data_ptr<int64_t>();
+  float* g = out.data_ptr<float>();
+  // N x C values per call (a catalog per position): one derive_seed per key, then one
+  // splitmix64 output per id on that key's stream. Scalar std::log, not a vectorised
+  // kernel, so that a value does not depend on where in the tensor it is computed.
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const uint64_t stream = derive_seed(seed, {static_cast<uint64_t>(key[i])});
+      float* row = g + i * c;
+      for (int64_t j = 0; j < c; ++j) {
+        uint64_t z = stream + (static_cast<uint64_t>(id[j]) + 1) * 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        const double u = (static_cast<double>(z >> 11) + 0.5) * 0x1.0p-53;  // (0, 1): both logs finite
+        row[j] = static_cast<float>(-std::log(-std::log(u)));
+      }
+    }
+  });
+  return out.to(keys.device());
 }
 
 torch::Tensor sample_items(const torch::Tensor& uniforms, const torch::Tensor& cdf) {

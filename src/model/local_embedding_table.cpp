@@ -6,6 +6,7 @@
 #include "seqrec/core/rng.h"
 #include "seqrec/data/schema.h"
 #include "seqrec/model/embedding_table.h"
+#include "seqrec/model/keyed_random.h"
 
 namespace seqrec::model {
 
@@ -123,6 +124,25 @@ std::pair<torch::Tensor, torch::Tensor> LocalEmbeddingTableImpl::top_k(const tor
                                               std::min(k, best_ids.size(1) + end - begin));
   }
   return {best_scores, best_ids};
+}
+
+torch::Tensor LocalEmbeddingTableImpl::sample(const torch::Tensor& hidden, const torch::Tensor& keys, int64_t first,
+                                              uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  if (first >= rows()) fail("sample: no classes in [", first, ", ", rows(), ")");
+  torch::Tensor best_scores = torch::full({hidden.size(0)}, -std::numeric_limits<float>::infinity());
+  torch::Tensor best_ids = torch::full({hidden.size(0)}, first, torch::kLong);
+  for (int64_t begin = first; begin < rows(); begin += kClassChunk) {
+    const int64_t end = std::min(rows(), begin + kClassChunk);
+    const torch::Tensor ids = torch::arange(begin, end, torch::kLong);
+    const auto [scores, column] =
+        (hidden.matmul(weight_.slice(0, begin, end).t()) + keyed_gumbel(keys, ids, seed)).max(1);
+    // Strictly better only: an equal maximum in a later chunk has a higher id.
+    const torch::Tensor better = scores > best_scores;
+    best_scores = torch::where(better, scores, best_scores);
+    best_ids = torch::where(better, column + begin, best_ids);
+  }
+  return best_ids;
 }
 
 std::shared_ptr<EmbeddingTableImpl> make_local_table(const TableSpec& spec) {

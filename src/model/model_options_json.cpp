@@ -30,6 +30,9 @@ void visit_fields(ModelOptions& o, Visit&& visit) {
   visit("mlm_probability", o.mlm_probability);
   visit("plm_probability", o.plm_probability);
   visit("max_span_length", o.max_span_length);
+  visit("rtd_weight", o.rtd_weight);
+  visit("rtd_share", o.rtd_share);
+  visit("generator_layers", o.generator_layers);
   visit("label_smoothing", o.label_smoothing);
   visit("side_features", o.use_side_features);
   visit("aggregation", o.aggregation);

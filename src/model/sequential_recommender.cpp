@@ -18,22 +18,29 @@ SequentialRecommenderImpl::SequentialRecommenderImpl(InputBlock input, std::shar
   loss_ = register_module("loss", std::move(loss));
 }
 
-torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) {
+torch::Tensor SequentialRecommenderImpl::encode(const MaskedBatch& masked) { return encode(*body_, masked); }
+
+torch::Tensor SequentialRecommenderImpl::encode(SequenceBodyImpl& body, const MaskedBatch& masked) {
   const torch::Tensor x = input_(masked.features, masked.mask, masked.hidden);
   if (masked.order.defined()) {
-    return body_->forward_in_order(x, input_->query_start(masked.mask), masked.mask, masked.order);
+    return body.forward_in_order(x, input_->query_start(masked.mask), masked.mask, masked.order);
   }
   const auto times = time_feature_.empty() ? masked.features.end() : masked.features.find(time_feature_);
-  return body_->forward_with_times(x, masked.mask, times == masked.features.end() ? torch::Tensor() : times->second);
+  return body.forward_with_times(x, masked.mask, times == masked.features.end() ? torch::Tensor() : times->second);
 }
 
 LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {
   MaskedBatch masked = masking_->training(batch, seed);
-  const torch::Tensor keys = slot_keys(batch.session_ids, masked.mask.size(1));
+  swap_inputs(batch, masked, seed);
+  return item_loss(batch, masked, encode(masked), seed);
+}
+
+void SequentialRecommenderImpl::swap_inputs(const Batch& batch, MaskedBatch& masked, uint64_t seed) {
   // After masking: labels keep the true items, only what the body sees is swapped.
   if (swap_.item_probability > 0) {
     torch::Tensor& items = masked.features.at(input_->item_feature());
-    items = swap_ids(items, masked.mask, keys, swap_.item_probability, input_->item_table().rows(), seed);
+    items = swap_ids(items, masked.mask, slot_keys(batch.session_ids, masked.mask.size(1)), swap_.item_probability,
+                     input_->item_table().rows(), seed);
   }
   if (swap_.user_probability > 0) {
     torch::Tensor& users = masked.features.at(swap_.user_feature);
@@ -41,12 +48,15 @@ LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t
     users = swap_ids(users, masked.mask.any(1), -1 - batch.session_ids, swap_.user_probability,
                      swap_.user_cardinality, seed);
   }
-  const torch::Tensor output = encode(masked);
+}
+
+LossOutput SequentialRecommenderImpl::item_loss(const Batch& batch, const MaskedBatch& masked,
+                                                const torch::Tensor& output, uint64_t seed) {
   // Only labelled slots reach the item table: a fraction of B * L under mlm. A batch
   // without labels still computes its (zero) loss: every rank joins every step.
   const torch::Tensor labelled = masked.labels != kPaddingId;
   LabelledPositions positions{output.index({labelled}), masked.labels.masked_select(labelled),
-                              keys.masked_select(labelled)};
+                              slot_keys(batch.session_ids, labelled.size(1)).masked_select(labelled)};
   const int64_t count = positions.labels.size(0);
   return {loss_->forward(positions, input_->item_table(), seed), count};
 }

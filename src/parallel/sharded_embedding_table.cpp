@@ -49,6 +49,11 @@ std::pair<torch::Tensor, torch::Tensor> ShardedEmbeddingTableImpl::top_k(const t
   return detail::vocab_parallel_top_k(*comm_, shard_, rows_, hidden, k, first, exclude);
 }
 
+torch::Tensor ShardedEmbeddingTableImpl::sample(const torch::Tensor& hidden, const torch::Tensor& keys, int64_t first,
+                                                uint64_t seed) {
+  return detail::vocab_parallel_sample(*comm_, shard_, rows_, hidden, keys, first, seed);
+}
+
 model::TableFactory sharded_table_factory(std::shared_ptr<comm::Communicator> comm, int64_t shard_threshold) {
   return [comm = std::move(comm),
           shard_threshold](const model::TableSpec& spec) -> std::shared_ptr<model::EmbeddingTableImpl> {

@@ -29,7 +29,14 @@ std::pair<torch::Tensor, torch::Tensor> vocab_parallel_top_k(comm::Communicator&
                                                              int64_t rows, const torch::Tensor& hidden, int64_t k,
                                                              int64_t first, const torch::Tensor& exclude);
 
-// ---- shared by the three ----
+// One class per position drawn by keyed Gumbel-max (see model::EmbeddingTableImpl::sample):
+// each rank takes the best of its own classes for every rank's positions, and the best of
+// the ranks' bests wins.
+torch::Tensor vocab_parallel_sample(comm::Communicator& comm, const torch::Tensor& shard, int64_t rows,
+                                    const torch::Tensor& hidden, const torch::Tensor& keys, int64_t first,
+                                    uint64_t seed);
+
+// ---- shared by the four ----
 
 // How the positions of all ranks line up once gathered, rank 0's first.
 struct Positions {

@@ -60,6 +60,12 @@ model::ModelOptions options(const std::string& body, const std::string& masking,
   return o;
 }
 
+model::ModelOptions electra_options(const std::string& share, const std::string& loss, bool side_features) {
+  model::ModelOptions o = options("electra", "rtd", loss, side_features);
+  o.rtd_share = share;
+  return o;
+}
+
 std::vector<ModelSetup> setups() {
   return {
       {"sasrec_clm_ce", options("sasrec", "clm", "ce", false), 0},
@@ -71,6 +77,8 @@ std::vector<ModelSetup> setups() {
       {"gru4rec_top1_max", options("gru4rec", "clm", "top1-max", false), 0},
       {"xlnet_plm_ce", options("xlnet", "plm", "ce", false), 0},
       {"xlnet_side_features_sampled", options("xlnet", "plm", "sampled", true), 10},
+      {"electra_rtd_ce", electra_options("all", "ce", false), 0},
+      {"electra_rtd_side_features_embeddings_sampled", electra_options("embeddings", "sampled", true), 10},
   };
 }
 
@@ -224,13 +232,13 @@ TEST_F(DistributedMpiTest, ANonFiniteLossOnOneRankSkipsTheStepOnAll) {
   for (int64_t step : {0, 1, 3, 4}) EXPECT_TRUE(std::isfinite(poisoned.losses[step])) << step;
 }
 
-TEST_F(DistributedMpiTest, RanksWhoseDataEndsFirstJoinWithEmptyBatches) {
+TEST_P(DistributedTrainingMpiTest, RanksWhoseDataEndsFirstJoinWithEmptyBatches) {
   ASSERT_EQ(shared_->error(), "");
   // Rank r has r + 1 batches; every rank takes part in as many steps as the longest.
-  const ModelSetup setup = setups()[1];
+  const ModelSetup& setup = GetParam();
   torch::manual_seed(3);
   model::Recommender model = model::build_recommender(setup.model, shared_->dataset().schema(),
-                                                      parallel::sharded_table_factory(world_, 0));
+                                                      parallel::sharded_table_factory(world_, setup.shard_threshold));
   DistributedOptimizer optimizer(*model, world_, OptimizerOptions{});
   LoaderOptions loader_options;
   loader_options.global_batch_size = kGlobalBatch;

@@ -275,6 +275,23 @@ TEST_F(ShardedEmbeddingTableMpiTest, TopKEqualsALocalTable) {
   EXPECT_THROW(table->top_k(q.hidden, kRows - kFirst + 1, kFirst, {}), UserError);
 }
 
+// Keyed Gumbel-max draws: each rank's own classes' best, merged, are the local table's
+// draw. Rank r's keys are those a step would give its positions (unique over ranks).
+TEST_F(ShardedEmbeddingTableMpiTest, SampleEqualsALocalTable) {
+  ShardedEmbeddingTable table(item_spec(), comm_);
+  model::LocalEmbeddingTableImpl reference(item_spec());
+  const auto keys_of = [](int r) { return torch::arange(positions_of(r)) + 100 * r; };
+  for (const double scale : {1.0, 10.0}) {  // near uniform, and peaked
+    SCOPED_TRACE(testing::Message() << "hidden scaled by " << scale);
+    const torch::Tensor hidden = hidden_of(rank(), 9) * scale;
+    const torch::Tensor draws = table->sample(hidden, keys_of(rank()), kFirst, 31);
+    EXPECT_TRUE(torch::equal(draws, reference.sample(hidden, keys_of(rank()), kFirst, 31)))
+        << draws << "\nexpected\n" << reference.sample(hidden, keys_of(rank()), kFirst, 31);
+    if (draws.numel() > 0) EXPECT_GE(draws.min().item<int64_t>(), kFirst);
+  }
+  EXPECT_THROW(table->sample(hidden_of(rank(), 9), keys_of(rank()), kRows, 31), UserError);
+}
+
 // Past the scoring block sizes (8192 classes, 4096 positions): a catalog whose shares
 // span several class blocks with few positions, and a small one with positions spanning
 // several position blocks. The local reference scores everything at once.
@@ -321,6 +338,8 @@ TEST_F(ShardedEmbeddingTableMpiTest, ScoringInBlocksEqualsALocalTable) {
     const auto [expected_scores, expected_ids] = reference.top_k(hidden, 20, kFirst, exclude);
     EXPECT_TRUE(torch::equal(ids, expected_ids));
     EXPECT_TRUE(close(scores, expected_scores));
+    const torch::Tensor keys = torch::arange(hidden.size(0)) + rank() * c.positions;
+    EXPECT_TRUE(torch::equal(table->sample(hidden, keys, kFirst, 5), reference.sample(hidden, keys, kFirst, 5)));
   }
 }
 
@@ -347,6 +366,8 @@ TEST_F(ShardedEmbeddingTableMpiTest, TableSmallerThanTheRanksStillWorks) {
   EXPECT_TRUE(torch::equal(top, torch::ones({rank() + 1, 1}, torch::kLong)));
   EXPECT_TRUE(torch::equal(table->target_ranks(hidden, torch::ones({rank() + 1}, torch::kLong), 1, {}),
                            torch::zeros({rank() + 1}, torch::kLong)));
+  EXPECT_TRUE(
+      torch::equal(table->sample(hidden, torch::arange(rank() + 1), 1, 7), torch::ones({rank() + 1}, torch::kLong)));
 }
 
 TEST_F(ShardedEmbeddingTableMpiTest, FactoryShardsTheItemTableAndLargeTables) {

@@ -59,9 +59,9 @@ TEST(ModelBuild, PermutationNeedsXlnetAndXlnetNeedsIt) {
 
 TEST(ModelBuild, UnknownChoicesListTheValidOnes) {
   EXPECT_NE(build_error(small_model_options("gru", "clm", "ce"))
-                .find("model.body: unknown value 'gru' (valid: sasrec, sse-pt, transformer, gru4rec, hstu, xlnet)"),
+                .find("model.body: unknown value 'gru' (valid: sasrec, sse-pt, transformer, gru4rec, hstu, xlnet, electra)"),
             std::string::npos);
-  EXPECT_NE(build_error(small_model_options("transformer", "nsp", "ce")).find("(valid: clm, mlm, plm)"),
+  EXPECT_NE(build_error(small_model_options("transformer", "nsp", "ce")).find("(valid: clm, mlm, plm, rtd)"),
             std::string::npos);
   EXPECT_NE(build_error(small_model_options("sasrec", "clm", "nce")).find("(valid: ce, sampled, bce, bpr-max, top1-max)"),
             std::string::npos);

@@ -1,11 +1,13 @@
-// The local embedding table: lookups, and the tied output layer's ranks and top-k against
-// whole score matrices.
+// The local embedding table: lookups, and the tied output layer's ranks, top-k and draws
+// against whole score matrices.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "seqrec/data/schema.h"
 #include "seqrec/model/embedding_table.h"
+#include "seqrec/model/keyed_random.h"
 #include "seqrec/model/ranking_metrics.h"
 
 namespace seqrec::model {
@@ -65,7 +67,58 @@ TEST_P(ModelTableRanking, RanksAndTopKMatchTheWholeScoreMatrix) {
   EXPECT_TRUE(torch::equal(best_scores, sorted_scores.slice(1, 0, 10)));
 }
 
+TEST_P(ModelTableRanking, SampleIsTheGumbelMaxOfTheWholeScoreMatrix) {
+  const int64_t rows = GetParam();
+  auto t = table(rows, 8, 3);
+  torch::manual_seed(5);
+  const torch::Tensor hidden = torch::randn({6, 8}) * 20;  // peaked: draws follow the scores, not just the noise
+  const torch::Tensor keys = torch::tensor({4, 9, 12, 100, 7, 1000000007}, torch::kLong);
+  torch::Tensor scores = hidden.matmul(t->weight().t()).detach() + keyed_gumbel(keys, torch::arange(rows), 21);
+  scores.slice(1, 0, kFirstRealId).fill_(-std::numeric_limits<float>::infinity());
+  const torch::Tensor draws = t->sample(hidden, keys, kFirstRealId, 21);
+  EXPECT_TRUE(torch::equal(draws, scores.argmax(1))) << draws << scores.argmax(1);
+  EXPECT_FALSE(torch::equal(t->sample(hidden, keys, kFirstRealId, 22), draws)) << "another seed, other draws";
+  // A position's draw is its own: the same alone as among others.
+  EXPECT_TRUE(
+      torch::equal(t->sample(hidden.slice(0, 3, 4), keys.slice(0, 3, 4), kFirstRealId, 21), draws.slice(0, 3, 4)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Sizes, ModelTableRanking, testing::Values(300, 140000));
+
+TEST(ModelKeyedGumbel, IsAFunctionOfSeedKeyAndIdWithGumbelMoments) {
+  const torch::Tensor keys = torch::arange(200);
+  const torch::Tensor ids = torch::arange(500);
+  const torch::Tensor noise = keyed_gumbel(keys, ids, 3);
+  ASSERT_EQ(noise.sizes(), (std::vector<int64_t>{200, 500}));
+  const torch::Tensor some_keys = torch::tensor({17, 5}, torch::kLong);
+  const torch::Tensor some_ids = torch::tensor({499, 2, 40}, torch::kLong);
+  EXPECT_TRUE(torch::equal(keyed_gumbel(some_keys, some_ids, 3), noise.index({some_keys.unsqueeze(1), some_ids})));
+  EXPECT_FALSE(torch::equal(keyed_gumbel(keys, ids, 4), noise));
+  // Gumbel(0, 1): mean Euler's gamma, variance pi^2 / 6; 100,000 draws.
+  EXPECT_NEAR(noise.mean().item<double>(), 0.5772, 0.015);
+  EXPECT_NEAR(noise.var().item<double>(), M_PI * M_PI / 6, 0.05);
+}
+
+// Gumbel-max draws from the softmax: over many keys, each class's share of the draws is
+// its softmax probability.
+TEST(ModelEmbeddingTable, SampleDrawsFromTheSoftmaxAndNeverAReservedId) {
+  auto t = table(6, 2);
+  {
+    torch::NoGradGuard no_grad;
+    t->weight().copy_(torch::tensor({{0.0f, 0.0f}, {50.0f, 0.0f}, {1.0f, 0.0f}, {0.0f, 0.0f}, {-1.0f, 0.0f},
+                                     {2.0f, 0.0f}}));
+  }
+  const int64_t n = 40000;
+  const torch::Tensor hidden = torch::tensor({1.0f, 0.0f}).expand({n, 2});
+  const torch::Tensor draws = t->sample(hidden, torch::arange(n), kFirstRealId, 8);
+  EXPECT_GE(draws.min().item<int64_t>(), kFirstRealId) << "row 1 scores highest of all, yet is reserved";
+  const torch::Tensor expected = torch::softmax(torch::tensor({1.0, 0.0, -1.0, 2.0}), 0);
+  const torch::Tensor shares = torch::bincount(draws - kFirstRealId, {}, 4).to(torch::kDouble) / n;
+  for (int64_t c = 0; c < 4; ++c) {
+    const double p = expected[c].item<double>();
+    EXPECT_NEAR(shares[c].item<double>(), p, 4 * std::sqrt(p * (1 - p) / n)) << "class " << c + kFirstRealId;
+  }
+}
 
 TEST(ModelEmbeddingTable, BestOfBreaksTiesByLowerId) {
   const torch::Tensor scores = torch::tensor({{1.0f, 2.0f, 2.0f, 0.5f}});

@@ -53,6 +53,14 @@ class EmbeddingTableImpl : public torch::nn::Module {
   // No gradient.
   virtual std::pair<torch::Tensor, torch::Tensor> top_k(const torch::Tensor& hidden, int64_t k, int64_t first,
                                                         const torch::Tensor& exclude) = 0;
+
+  // One class per position drawn from the softmax over the classes for hidden [N, dim]:
+  // the class maximising logit + keyed_gumbel(keys, class, seed), keys [N] int64 one per
+  // position; equal maxima: lower id. The noise is keyed by class, not by where the class
+  // is scored, so the draw does not depend on chunking or on how rows are spread over
+  // ranks. -> [N] int64 in [first, rows()). No gradient.
+  virtual torch::Tensor sample(const torch::Tensor& hidden, const torch::Tensor& keys, int64_t first,
+                               uint64_t seed) = 0;
 };
 
 // What a model asks of a table; a TableFactory decides where its rows live.
@@ -84,6 +92,7 @@ class LocalEmbeddingTableImpl : public EmbeddingTableImpl {
                              const torch::Tensor& exclude) override;
   std::pair<torch::Tensor, torch::Tensor> top_k(const torch::Tensor& hidden, int64_t k, int64_t first,
                                                 const torch::Tensor& exclude) override;
+  torch::Tensor sample(const torch::Tensor& hidden, const torch::Tensor& keys, int64_t first, uint64_t seed) override;
 
   const torch::Tensor& weight() const { return weight_; }
 

@@ -14,7 +14,18 @@ namespace seqrec::model {
 // What a draw is for. Each purpose draws from its own stream of the step's seed: with one
 // stream, a slot's mask and its negative would read the same uniform, and MLM's hidden
 // slots (u < p) would only ever get the most popular items (lowest ids) as negatives.
-enum class Draw : uint64_t { Mask = 1, MaskFallback, Negative, SwapChoice, SwapId };
+enum class Draw : uint64_t {
+  Mask = 1,
+  MaskFallback,
+  Negative,
+  SwapChoice,
+  SwapId,
+  SpanLength,   // plm
+  SpanPlace,
+  ForcedTarget,
+  Order,
+  Replacement,  // rtd: the generator's draws
+};
 
 // The seed of `purpose`'s stream within a step.
 uint64_t draw_seed(uint64_t step_seed, Draw purpose);
@@ -22,6 +33,12 @@ uint64_t draw_seed(uint64_t step_seed, Draw purpose);
 // keys (int64, any shape) -> uniforms in [0, 1), float32, same shape; each a function of
 // (seed, key) only.
 torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed);
+
+// Gumbel(0, 1) noise for every pair of keys [N] and ids [C] (int64) -> [N, C] float32,
+// each value a function of (seed, key, id) only: an item's noise for a position is the
+// same whichever chunk of the catalog, or rank's share of it, scores the item. The item
+// maximising logit + noise is a draw from the softmax of the logits (Gumbel-max).
+torch::Tensor keyed_gumbel(const torch::Tensor& keys, const torch::Tensor& ids, uint64_t seed);
 
 // Items drawn by inverse CDF: uniforms (any shape) and cdf [V], the running sum of a
 // sampling distribution over item ids (cdf[V-1] = 1) -> ids of the same shape.

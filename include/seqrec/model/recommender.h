@@ -18,8 +18,8 @@
 namespace seqrec::model {
 
 struct ModelOptions {
-  std::string body = "sasrec";        // sasrec | sse-pt | transformer | gru4rec | hstu | xlnet
-  std::string masking = "clm";        // clm | mlm (transformer only) | plm (xlnet only)
+  std::string body = "sasrec";        // sasrec | sse-pt | transformer | gru4rec | hstu | xlnet | electra
+  std::string masking = "clm";        // clm | mlm (transformer only) | plm (xlnet only) | rtd (electra only)
   std::string loss = "ce";            // ce (full softmax) | sampled | bce | bpr-max | top1-max
   int64_t d_model = 64;
   int64_t layers = 2;
@@ -33,6 +33,11 @@ struct ModelOptions {
   double mlm_probability = 0.2;
   double plm_probability = 1.0 / 6;   // plm: share of each session's events predicted (XLNet's)
   int64_t max_span_length = 5;        // plm: longest span of neighbouring events predicted together
+  double rtd_weight = 50.0;           // rtd: lambda, the discriminator loss's weight
+  std::string rtd_share = "all";      // rtd: all (one body) | embeddings (a body each, one input block)
+  // rtd_share=embeddings: the generator's blocks, 0 for model.layers. The generator is what
+  // ranks, so it defaults to full size; fewer gives ELECTRA's weaker generator.
+  int64_t generator_layers = 0;
   double label_smoothing = 0.0;       // loss=ce only
   bool use_side_features = true;      // false: item ids only
   // concat (+ projection to d_model) | element-wise-sum | element-wise-sum-item-multi (item

@@ -33,6 +33,15 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   torch::Tensor encode(const MaskedBatch& masked);
   const Masking& masking() const { return *masking_; }
 
+ protected:
+  // As encode, through another body over the same input block.
+  torch::Tensor encode(SequenceBodyImpl& body, const MaskedBatch& masked);
+  // The item loss at the labelled slots of a training batch, given the body's output.
+  LossOutput item_loss(const Batch& batch, const MaskedBatch& masked, const torch::Tensor& output, uint64_t seed);
+  // Stochastic shared embeddings: swaps what the body will see of a masked training batch.
+  void swap_inputs(const Batch& batch, MaskedBatch& masked, uint64_t seed);
+  SequenceBodyImpl& body() { return *body_; }
+
  private:
   InputBlock input_{nullptr};
   std::shared_ptr<SequenceBodyImpl> body_;

@@ -7,10 +7,10 @@
 //
 // - lookup: each rank sends the distinct ids of its batch to their owners and gets the
 //   rows back (all-to-all); gradients travel back the same way to the owners.
-// - the tied output layer (cross_entropy_sum, target_ranks, top_k) is vocab-parallel: the
-//   ranks gather every rank's positions, each scores them against its own classes, and
-//   the per-position results are combined with all-reduces (or, for top-k, by merging
-//   every rank's best k).
+// - the tied output layer (cross_entropy_sum, target_ranks, top_k, sample) is
+//   vocab-parallel: the ranks gather every rank's positions, each scores them against its
+//   own classes, and the per-position results are combined with all-reduces (or, for
+//   top-k and sample, by merging every rank's best k, or best one).
 //
 // Every operation is collective (see model::EmbeddingTableImpl), and so are the BACKWARD
 // passes of forward() and cross_entropy_sum(): every rank must run backward through
@@ -48,6 +48,7 @@ class ShardedEmbeddingTableImpl : public model::EmbeddingTableImpl {
                              const torch::Tensor& exclude) override;
   std::pair<torch::Tensor, torch::Tensor> top_k(const torch::Tensor& hidden, int64_t k, int64_t first,
                                                 const torch::Tensor& exclude) override;
+  torch::Tensor sample(const torch::Tensor& hidden, const torch::Tensor& keys, int64_t first, uint64_t seed) override;
 
   int64_t local_rows() const { return shard_.size(0); }
   // int64 [local_rows]: the global id of each local row, ascending.
