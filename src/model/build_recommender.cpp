@@ -152,6 +152,13 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
   input.layer_norm = o.body != "sasrec";
   input.mask_embedding = o.masking == "mlm";
   input.seed = o.seed;
+  const TaskPlan tasks = plan_tasks(o.tasks, o.task_weights, schema);
+  for (const SessionTask& task : tasks.sessions) {
+    if (o.feature_dims.count(task.feature)) {
+      fail("model.feature_dims: '", task.feature, "' is the target of a task in model.tasks and no input");
+    }
+    input.withheld.insert(task.feature);
+  }
 
   std::unique_ptr<Masking> masking;
   if (o.masking == "clm") {
@@ -160,10 +167,11 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
     masking = std::make_unique<MaskedItemMasking>(schema, o.mlm_probability);
   }
   const FeatureSpec* times = event_times(schema);
-  std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
-      InputBlock(schema, input, tables), build_body(o, schema), std::move(masking), build_loss(o, schema),
-      times != nullptr ? times->name : std::string());
-  return Recommender(std::move(model));
+  auto model = std::make_shared<SequentialRecommenderImpl>(InputBlock(schema, input, tables), build_body(o, schema),
+                                                           std::move(masking), build_loss(o, schema),
+                                                           times != nullptr ? times->name : std::string());
+  model->add_session_heads(tasks, parse_session_summary(o.summary), o.d_model);
+  return Recommender(std::shared_ptr<RecommenderImpl>(std::move(model)));
 }
 
 }  // namespace seqrec::model

@@ -51,6 +51,7 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
   if (options.use_side_features) {
     int64_t concat_width = d;
     for (const FeatureSpec& f : side_features(schema)) {
+      if (options.withheld.count(f.name)) continue;
       const int64_t dim = options.concat ? concat_dim(f, options) : d;
       const std::string module_name = "side_feature_" + std::to_string(side_features_.size());
       side_features_.push_back(

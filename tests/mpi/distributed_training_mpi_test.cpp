@@ -60,6 +60,16 @@ model::ModelOptions options(const std::string& body, const std::string& masking,
   return o;
 }
 
+// Next item plus a session head on the context feature device (three real values),
+// weighted: the combined loss divides each term by its own global count.
+model::ModelOptions multitask_options() {
+  model::ModelOptions o = options("sasrec", "clm", "ce", true);
+  o.tasks = {"next-item", "classify:device"};
+  o.task_weights = {1, 0.7};
+  o.summary = "mean";
+  return o;
+}
+
 std::vector<ModelSetup> setups() {
   return {
       {"sasrec_clm_ce", options("sasrec", "clm", "ce", false), 0},
@@ -69,6 +79,7 @@ std::vector<ModelSetup> setups() {
       {"hstu_clm_ce", options("hstu", "clm", "ce", false), 0},
       {"hstu_side_features_bpr_max", options("hstu", "clm", "bpr-max", true), 10},
       {"gru4rec_top1_max", options("gru4rec", "clm", "top1-max", false), 0},
+      {"sasrec_classify_device_heads", multitask_options(), 10},
   };
 }
 
