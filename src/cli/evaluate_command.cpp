@@ -106,6 +106,7 @@ Command evaluate_command() {
     if (o.split != kSplitTest && o.split != kSplitValid) fail("--split: '", o.split, "' is not test or valid");
     if (o.batch_size < 1) fail("--batch_size must be at least 1 (got ", o.batch_size, ")");
     if (o.data.empty()) fail("--data: give the prepared data set directory");
+    train::check_sampled_protocol(o.sampled, "--");
     const std::vector<int64_t> ks = parse_ks(o.ks);
     const comm::MpiEnvironment mpi;
     ServedModel served = serve_model(o.serving);

@@ -170,6 +170,7 @@ Command train_command() {
     TrainCommandOptions& o = bound();
     complete_model_options(o);
     if (o.dist.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", o.dist.timeout_s, ")");
+    train::check_sampled_protocol(o.train.sampled_eval, "eval.");
     const comm::MpiEnvironment mpi;
     std::shared_ptr<comm::Communicator> comm =
         comm::make_communicator(o.dist.backend, std::chrono::seconds(o.dist.timeout_s));

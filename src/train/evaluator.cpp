@@ -57,13 +57,10 @@ torch::Tensor training_item_counts(const Dataset& dataset) {
 torch::Tensor negative_cdf(const SampledProtocol& sampled, const Dataset& dataset) {
   const int64_t items = dataset.schema().item().cardinality;
   if (sampled.distribution == "uniform") return model::distribution_cdf(model::uniform_item_distribution(items));
-  if (sampled.distribution == "popularity") {
-    torch::Tensor counts = training_item_counts(dataset);
-    counts.slice(0, 0, kFirstRealId).zero_();
-    if (counts.sum().item<double>() == 0) fail("sampled_distribution popularity: the training split has no items");
-    return model::distribution_cdf(counts);
-  }
-  fail("sampled_distribution: unknown value '", sampled.distribution, "' (valid: uniform, popularity)");
+  torch::Tensor counts = training_item_counts(dataset);
+  counts.slice(0, 0, kFirstRealId).zero_();
+  if (counts.sum().item<double>() == 0) fail("sampled_distribution popularity: the training split has no items");
+  return model::distribution_cdf(counts);
 }
 
 // What a scorer gives for a batch: the full-catalog rank of each target [B] and, when
@@ -104,7 +101,7 @@ std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalO
   collate_options.max_seq_len = options.max_seq_len;
   const Batch empty = collate(SessionBlock::empty(dataset.schema(), true), dataset.schema(), collate_options);
   const SampledProtocol& sampled = options.sampled;
-  if (sampled.negatives < 0) fail("sampled_negatives must be 0 (off) or more (got ", sampled.negatives, ")");
+  check_sampled_protocol(sampled, "");
   const torch::Tensor cdf = sampled.negatives > 0 ? negative_cdf(sampled, dataset) : torch::Tensor();
   const uint64_t negatives_seed = derive_seed(options.seed, {kSampledNegativesStream});
 
@@ -168,6 +165,13 @@ std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalO
 }
 
 }  // namespace
+
+void check_sampled_protocol(const SampledProtocol& sampled, const std::string& prefix) {
+  if (sampled.negatives < 0) fail(prefix, "sampled_negatives must be 0 (off) or more (got ", sampled.negatives, ")");
+  if (sampled.distribution != "uniform" && sampled.distribution != "popularity") {
+    fail(prefix, "sampled_distribution: unknown value '", sampled.distribution, "' (valid: uniform, popularity)");
+  }
+}
 
 std::map<std::string, double> evaluate(model::Recommender& recommender, const Dataset& dataset,
                                        const EvalOptions& options, comm::Communicator& comm) {

@@ -29,6 +29,10 @@ struct SampledProtocol {
   bool exclude_history = true;        // negatives are never items of the session (SASRec's protocol)
 };
 
+// UserError naming <prefix>sampled_negatives or <prefix>sampled_distribution (with the
+// valid choices) for a negative count or an unknown distribution.
+void check_sampled_protocol(const SampledProtocol& sampled, const std::string& prefix);
+
 struct EvalOptions {
   std::string split = kSplitValid;
   int64_t batch_size = 256;      // global
