@@ -179,7 +179,7 @@ TEST(SessionTasksTest, UnsuitableTasksAreRefusedNamingTheOption) {
   EXPECT_NE(message({"next-item", "regress:member"}).find("continuous"), std::string::npos);
   EXPECT_NE(message({"next-item", "predict:member"}).find("model.tasks"), std::string::npos);
   EXPECT_NE(message({"classify:member"}).find("next-item"), std::string::npos);
-  EXPECT_NE(message({"next-item", "classify:member", "regress:member"}).find("two tasks"), std::string::npos);
+  EXPECT_NE(message({"next-item", "classify:member", "classify:member"}).find("two tasks"), std::string::npos);
   EXPECT_NE(message({"next-item", "classify:member"}, {1}).find("model.task_weights"), std::string::npos);
   EXPECT_NE(message({"next-item", "classify:member"}, {1, -1}).find("model.task_weights"), std::string::npos);
   EXPECT_NE(message({"next-item", "classify:member"}, {0, 0}).find("above 0"), std::string::npos);

@@ -101,11 +101,11 @@ TEST_F(SessionTasksCliTest, AnErrorMetricMonitorsAndBadTasksNameTheirOption) {
   TempDir out;
   const auto monitored = run_seqrec(train_args(out / "monitored", {{"train.monitor", "age/rmse"}, {"train.epochs", "1"}}));
   EXPECT_EQ(monitored.exit_code, 0) << monitored.err;
-  const auto sequence = run_seqrec(train_args(out / "bad", {{"model.tasks", "next-item,classify:item_id"}}));
+  const auto sequence = run_seqrec(train_args(out / "bad", {{"model.tasks", "next-item,classify:item_id,regress:age"}}));
   EXPECT_EQ(sequence.exit_code, 2);
   EXPECT_NE(sequence.err.find("model.tasks"), std::string::npos) << sequence.err;
   EXPECT_NE(sequence.err.find("gender"), std::string::npos) << sequence.err;  // lists the context features
-  const auto regress = run_seqrec(train_args(out / "bad", {{"model.tasks", "next-item,regress:gender"}}));
+  const auto regress = run_seqrec(train_args(out / "bad", {{"model.tasks", "next-item,regress:gender,classify:occupation"}}));
   EXPECT_EQ(regress.exit_code, 2);
   EXPECT_NE(regress.err.find("continuous"), std::string::npos) << regress.err;
   const auto weights = run_seqrec(train_args(out / "bad", {{"model.task_weights", "1,x,1"}}));
