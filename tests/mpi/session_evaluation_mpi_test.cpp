@@ -78,7 +78,12 @@ TEST_F(SessionEvaluationMpiTest, RanksReportWhatOneRankReports) {
                              "member/accuracy", "member/log_loss", "score/rmse", "score/mae", "device/accuracy",
                              "device/log_loss"}) {
       ASSERT_TRUE(alone.count(name)) << name;
-      EXPECT_NEAR(spread.at(name), alone.at(name), 1e-9 * std::max(1.0, std::abs(alone.at(name))))
+      // Ranks and the AUC's order agree exactly; losses and errors of float32 outputs
+      // computed in batches of another size agree to float32 rounding.
+      const bool exact = std::string(name).find("loss") == std::string::npos &&
+                         std::string(name).find("rmse") == std::string::npos &&
+                         std::string(name).find("mae") == std::string::npos;
+      EXPECT_NEAR(spread.at(name), alone.at(name), (exact ? 1e-9 : 1e-6) * std::max(1.0, std::abs(alone.at(name))))
           << distribution << " " << name;
     }
     EXPECT_EQ(spread.size(), alone.size());
