@@ -25,6 +25,7 @@ struct EvaluateCommandOptions {
   std::string split = kSplitTest;
   std::string ks = "1,5,10,20";
   bool exclude_history = false;
+  train::SampledProtocol sampled;
   int64_t batch_size = 256;
   std::string output;
 };
@@ -44,6 +45,9 @@ void describe(po::options_description& d) {
       ("split", po::value(&o.split)->default_value(defaults.split), "split to rank: test | valid")
       ("k", po::value(&o.ks)->default_value(defaults.ks), "cut-offs of the metrics, comma-separated")
       ("exclude_history", po::value(&o.exclude_history)->default_value(defaults.exclude_history), "never rank items already in the session above the target")
+      ("sampled_negatives", po::value(&o.sampled.negatives)->default_value(defaults.sampled.negatives), "also rank each target among this many sampled negatives (sampled_* metrics; 0: off), drawn as in training from the model's seed")
+      ("sampled_distribution", po::value(&o.sampled.distribution)->default_value(defaults.sampled.distribution), "of the sampled negatives: uniform | popularity (training-split counts)")
+      ("sampled_exclude_history", po::value(&o.sampled.exclude_history)->default_value(defaults.sampled.exclude_history), "sampled negatives are never items of the session's input")
       ("batch_size", po::value(&o.batch_size)->default_value(defaults.batch_size), "sessions per batch over all ranks")
       ("output", po::value(&o.output)->default_value(defaults.output), "also write the metrics as JSON to this file");
 }
@@ -71,8 +75,12 @@ void print_metrics(const std::map<std::string, double>& model, const std::map<st
   std::printf("%-14s %10s %12s\n", "metric", "model", "popularity");
   for (const std::string& name : names) {
     const auto baseline = popularity.find(name);
-    std::printf("%-14s %10.5f %12.5f\n", name.c_str(), model.at(name),
-                baseline == popularity.end() ? 0.0 : baseline->second);
+    // Session tasks' metrics have no popularity baseline.
+    if (baseline == popularity.end()) {
+      std::printf("%-14s %10.5f %12s\n", name.c_str(), model.at(name), "-");
+    } else {
+      std::printf("%-14s %10.5f %12.5f\n", name.c_str(), model.at(name), baseline->second);
+    }
   }
 }
 
@@ -98,6 +106,7 @@ Command evaluate_command() {
     if (o.split != kSplitTest && o.split != kSplitValid) fail("--split: '", o.split, "' is not test or valid");
     if (o.batch_size < 1) fail("--batch_size must be at least 1 (got ", o.batch_size, ")");
     if (o.data.empty()) fail("--data: give the prepared data set directory");
+    train::check_sampled_protocol(o.sampled, "--");
     const std::vector<int64_t> ks = parse_ks(o.ks);
     const comm::MpiEnvironment mpi;
     ServedModel served = serve_model(o.serving);
@@ -111,6 +120,8 @@ Command evaluate_command() {
     eval.max_seq_len = served.description.options.max_seq_len;
     eval.ks = ks;
     eval.exclude_history = o.exclude_history;
+    eval.sampled = o.sampled;
+    eval.seed = served.description.options.seed;  // the training run's: its sampled negatives again
     const auto metrics = train::evaluate(served.recommender, dataset, eval, *served.comm);
     const auto popularity = train::evaluate_popularity(dataset, eval, *served.comm);
     if (served.comm->rank() == 0) {
@@ -123,6 +134,7 @@ Command evaluate_command() {
                                  {"split", o.split},
                                  {"sessions", dataset.num_sessions(o.split)},
                                  {"exclude_history", o.exclude_history},
+                                 {"sampled_negatives", o.sampled.negatives},
                                  {"metrics", metrics},
                                  {"popularity", popularity}});
       }

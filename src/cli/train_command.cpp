@@ -13,6 +13,7 @@
 #include "seqrec/core/parse.h"
 #include "seqrec/data/dataset.h"
 #include "seqrec/data/dataset_vocabularies.h"
+#include "seqrec/data/delimited_text.h"
 #include "seqrec/parallel/sharded_embedding_table.h"
 #include "seqrec/train/model_file.h"
 #include "seqrec/train/trainer.h"
@@ -30,6 +31,8 @@ struct DistOptions {
 struct TrainCommandOptions {
   std::string data;
   std::string feature_dims;
+  std::string tasks;
+  std::string task_weights;
   DistOptions dist;
   model::ModelOptions model;
   train::TrainOptions train;
@@ -80,6 +83,9 @@ void describe(po::options_description& d) {
       ("model.max_span_length", po::value(&o.model.max_span_length)->default_value(m.max_span_length), "masking=plm: longest span of neighbouring items predicted together")
       ("model.label_smoothing", po::value(&o.model.label_smoothing)->default_value(m.label_smoothing), "label smoothing of the softmax losses")
       ("model.side_features", po::value(&o.model.use_side_features)->default_value(m.use_side_features), "use the schema's side features (false: item ids only)")
+      ("model.tasks", po::value(&o.tasks)->default_value("next-item"), "what the model learns, comma-separated: next-item plus session heads classify:FEATURE | regress:FEATURE on context features (withheld from the inputs), e.g. next-item,classify:gender,regress:age")
+      ("model.task_weights", po::value(&o.task_weights)->default_value(""), "weights of model.tasks in the loss, in the same order (empty: all 1)")
+      ("model.summary", po::value(&o.model.summary)->default_value(m.summary), "which body outputs summarise a session for its heads: last (last event) | first (first event) | mean (over its events)")
       ("train.epochs", po::value(&o.train.epochs)->default_value(t.epochs), "passes over the training split")
       ("train.max_steps", po::value(&o.train.max_steps)->default_value(t.max_steps), "stop after this many steps (0: no limit)")
       ("train.batch_size", po::value(&o.train.batch_size)->default_value(t.batch_size), "sessions per step")
@@ -95,6 +101,9 @@ void describe(po::options_description& d) {
       ("train.monitor", po::value(&o.train.monitor)->default_value(t.monitor), "validation metric for early stopping and the best weights")
       ("train.patience", po::value(&o.train.patience)->default_value(t.patience), "evaluations without gain before stopping (0: never)")
       ("train.exclude_history", po::value(&o.train.exclude_history)->default_value(t.exclude_history), "never recommend items already in the session")
+      ("eval.sampled_negatives", po::value(&o.train.sampled_eval.negatives)->default_value(t.sampled_eval.negatives), "also rank each target among this many sampled negatives (sampled_ndcg@10, ...; the protocol of papers that sample 100; 0: off)")
+      ("eval.sampled_distribution", po::value(&o.train.sampled_eval.distribution)->default_value(t.sampled_eval.distribution), "of the sampled negatives: uniform (over items) | popularity (training-split counts)")
+      ("eval.sampled_exclude_history", po::value(&o.train.sampled_eval.exclude_history)->default_value(t.sampled_eval.exclude_history), "sampled negatives are never items of the session's input")
       ("train.log_every", po::value(&o.train.log_every)->default_value(t.log_every), "steps between training-loss lines in metrics.jsonl")
       ("train.seed", po::value(&o.train.seed)->default_value(t.seed), "seed of data order, initialisation, dropout, masks and negatives")
       ("train.threads", po::value(&o.train.threads)->default_value(t.threads), "compute threads (0: cores / ranks on the node)")
@@ -137,6 +146,13 @@ void write_result(const std::filesystem::path& path, const train::TrainResult& r
 // What `train` makes of its options before building the model.
 void complete_model_options(TrainCommandOptions& o) {
   o.model.feature_dims = parse_feature_dims(o.feature_dims);
+  o.model.tasks = split_list(o.tasks);
+  o.model.task_weights.clear();
+  for (const std::string& weight : split_list(o.task_weights)) {
+    const auto value = parse_double(weight);
+    if (!value) fail("model.task_weights: '", weight, "' is not a number");
+    o.model.task_weights.push_back(*value);
+  }
   o.model.seed = o.train.seed;
 }
 
@@ -167,6 +183,7 @@ Command train_command() {
     TrainCommandOptions& o = bound();
     complete_model_options(o);
     if (o.dist.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", o.dist.timeout_s, ")");
+    train::check_sampled_protocol(o.train.sampled_eval, "eval.");
     const comm::MpiEnvironment mpi;
     std::shared_ptr<comm::Communicator> comm =
         comm::make_communicator(o.dist.backend, std::chrono::seconds(o.dist.timeout_s));

@@ -254,7 +254,8 @@ SwapOptions swap_options(const ModelOptions& o, const Schema& schema) {
   return swap;
 }
 
-InputBlockOptions input_block_options(const ModelOptions& o) {
+// tasks: their target features are withheld from the inputs.
+InputBlockOptions input_block_options(const ModelOptions& o, const TaskPlan& tasks) {
   InputBlockOptions input;
   input.d_model = o.d_model;
   input.max_seq_len = o.max_seq_len;
@@ -278,6 +279,12 @@ InputBlockOptions input_block_options(const ModelOptions& o) {
   // plm: the query stream's start; rtd: its generator is an MLM
   input.mask_embedding = o.masking == "mlm" || o.masking == "plm" || o.masking == "rtd";
   input.seed = o.seed;
+  for (const SessionTask& task : tasks.sessions) {
+    if (o.feature_dims.count(task.feature)) {
+      fail("model.feature_dims: '", task.feature, "' is the target of a task in model.tasks and no input");
+    }
+    input.withheld.insert(task.feature);
+  }
   return input;
 }
 
@@ -285,6 +292,7 @@ InputBlockOptions input_block_options(const ModelOptions& o) {
 
 Recommender build_recommender(const ModelOptions& o, const Schema& schema, const TableFactory& tables) {
   check_options(o, schema);
+  const TaskPlan tasks = plan_tasks(o.tasks, o.task_weights, schema);
 
   std::unique_ptr<Masking> masking;
   if (o.masking == "clm") {
@@ -296,13 +304,15 @@ Recommender build_recommender(const ModelOptions& o, const Schema& schema, const
   }
   const FeatureSpec* times = event_times(schema);
   if (o.masking == "rtd") {
-    return Recommender(build_replaced_token(o, schema, InputBlock(schema, input_block_options(o), tables),
+    if (!tasks.sessions.empty()) fail("model.tasks: session tasks are not available with masking rtd");
+    return Recommender(build_replaced_token(o, schema, InputBlock(schema, input_block_options(o, tasks), tables),
                                             build_loss(o, schema), times != nullptr ? times->name : std::string()));
   }
-  std::shared_ptr<RecommenderImpl> model = std::make_shared<SequentialRecommenderImpl>(
-      InputBlock(schema, input_block_options(o), tables), build_body(o, schema), std::move(masking),
+  auto model = std::make_shared<SequentialRecommenderImpl>(
+      InputBlock(schema, input_block_options(o, tasks), tables), build_body(o, schema), std::move(masking),
       build_loss(o, schema), times != nullptr ? times->name : std::string(), swap_options(o, schema));
-  return Recommender(std::move(model));
+  model->add_session_heads(tasks, parse_session_summary(o.summary), o.d_model);
+  return Recommender(std::shared_ptr<RecommenderImpl>(std::move(model)));
 }
 
 }  // namespace seqrec::model

@@ -52,6 +52,7 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
     int64_t concat_width = d;
     const bool concat = options.aggregation == Aggregation::Concat;
     for (const FeatureSpec& f : side_features(schema)) {
+      if (options.withheld.count(f.name)) continue;
       FeatureEncoderOptions encoder = options.side;
       encoder.dim = concat ? concat_dim(f, options) : d;
       encoder.seed = table_seed(f.name);

@@ -48,6 +48,9 @@ void visit_fields(ModelOptions& o, Visit&& visit) {
   visit("norm", o.norm);
   visit("activation", o.activation);
   visit("seed", o.seed);
+  visit("tasks", o.tasks);
+  visit("task_weights", o.task_weights);
+  visit("summary", o.summary);
 }
 
 }  // namespace

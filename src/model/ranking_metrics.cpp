@@ -45,11 +45,16 @@ void RankingMetrics::add(const torch::Tensor& scores, const torch::Tensor& targe
   add_ranks(ranks_from_scores(scores, targets, exclude));
 }
 
+torch::Tensor candidate_ranks(const torch::Tensor& scores) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor s = scores.to(torch::kFloat32);
+  return pessimistic_ranks(s, s.select(1, 0));
+}
+
 void RankingMetrics::add_sampled(const torch::Tensor& scores, const torch::Tensor& targets, const torch::Tensor& sampled) {
   torch::NoGradGuard no_grad;
   const torch::Tensor candidates = torch::cat({targets.to(torch::kLong).unsqueeze(1), sampled.to(torch::kLong)}, 1);
-  const torch::Tensor candidate_scores = scores.to(torch::kFloat32).gather(1, candidates);
-  add_ranks(pessimistic_ranks(candidate_scores, candidate_scores.select(1, 0)));
+  add_ranks(candidate_ranks(scores.gather(1, candidates)));
 }
 
 void RankingMetrics::add_ranks(const torch::Tensor& ranks) {

@@ -29,10 +29,36 @@ torch::Tensor SequentialRecommenderImpl::encode(SequenceBodyImpl& body, const Ma
   return body.forward_with_times(x, masked.mask, times == masked.features.end() ? torch::Tensor() : times->second);
 }
 
+void SequentialRecommenderImpl::add_session_heads(const TaskPlan& plan, SessionSummary summary, int64_t d_model) {
+  next_item_weight_ = plan.next_item_weight;
+  summary_ = summary;
+  // A model without session tasks keeps exactly the parameters it always had.
+  if (!plan.sessions.empty()) heads_ = register_module("session_heads", SessionHeads(plan.sessions, d_model));
+}
+
+std::vector<SessionTask> SequentialRecommenderImpl::session_tasks() const {
+  return !heads_.is_empty() ? heads_->tasks() : std::vector<SessionTask>{};
+}
+
+std::map<std::string, torch::Tensor> SequentialRecommenderImpl::session_predictions(const Batch& batch) {
+  if (heads_.is_empty()) return {};
+  // The whole session as it is, whatever the objective hides in training.
+  const torch::Tensor output = encode({batch.features, batch.mask, {}, {}, {}});
+  return heads_->predictions(summarise_session(output, batch.mask, summary_));
+}
+
 LossOutput SequentialRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {
   MaskedBatch masked = masking_->training(batch, seed);
   swap_inputs(batch, masked, seed);
-  return item_loss(batch, masked, encode(masked), seed);
+  const torch::Tensor output = encode(masked);
+  LossOutput out{torch::zeros({}, output.options()), 0, next_item_weight_, {}};
+  if (!heads_.is_empty()) out.tasks = heads_->losses(summarise_session(output, masked.mask, summary_), batch.features);
+  // Weight 0 turns the item loss off on every rank alike (its sharded scoring is collective).
+  if (next_item_weight_ == 0) return out;
+  const LossOutput items = item_loss(batch, masked, output, seed);
+  out.loss_sum = items.loss_sum;
+  out.labels = items.labels;
+  return out;
 }
 
 void SequentialRecommenderImpl::swap_inputs(const Batch& batch, MaskedBatch& masked, uint64_t seed) {
@@ -57,8 +83,9 @@ LossOutput SequentialRecommenderImpl::item_loss(const Batch& batch, const Masked
   const torch::Tensor labelled = masked.labels != kPaddingId;
   LabelledPositions positions{output.index({labelled}), masked.labels.masked_select(labelled),
                               slot_keys(batch.session_ids, labelled.size(1)).masked_select(labelled)};
-  const int64_t count = positions.labels.size(0);
-  return {loss_->forward(positions, input_->item_table(), seed), count};
+  out.loss_sum = loss_->forward(positions, input_->item_table(), seed);
+  out.labels = positions.labels.size(0);
+  return out;
 }
 
 torch::Tensor SequentialRecommenderImpl::query_states(const Batch& batch) {

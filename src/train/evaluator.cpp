@@ -1,15 +1,24 @@
 #include "seqrec/train/evaluator.h"
 
+#include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "seqrec/core/error.h"
+#include "seqrec/core/rng.h"
 #include "seqrec/data/loader.h"
 #include "seqrec/data/shard.h"
+#include "seqrec/model/evaluation_negatives.h"
+#include "seqrec/model/item_loss.h"
+#include "seqrec/model/session_metrics.h"
 #include "seqrec/train/agreed_batches.h"
 
 namespace seqrec::train {
 
 namespace {
+
+// Stream of derive_seed for the sampled protocol's negatives, apart from the run's others.
+constexpr uint64_t kSampledNegativesStream = 0x5eed5a3b1e;
 
 // This rank's share of the split, in file order: evaluation needs no shuffling.
 Loader evaluation_loader(const Dataset& dataset, const EvalOptions& options, const comm::Communicator& comm) {
@@ -23,55 +32,14 @@ Loader evaluation_loader(const Dataset& dataset, const EvalOptions& options, con
   return Loader(dataset, o);
 }
 
-// Ranks every batch's held-out targets with `rank` (which may be collective: it runs on
-// every rank for every batch, empty ones included) and sums the metrics over ranks.
-template <typename RankFn>
-std::map<std::string, double> rank_targets(const Dataset& dataset, const EvalOptions& options,
-                                           comm::Communicator& comm, RankFn rank) {
-  const std::string item = dataset.schema().item().name;
-  Loader loader = evaluation_loader(dataset, options, comm);
-  CollateOptions collate_options;
-  collate_options.max_seq_len = options.max_seq_len;
-  const Batch empty = collate(SessionBlock::empty(dataset.schema(), true), dataset.schema(), collate_options);
-  model::RankingMetrics metrics(options.ks);
-  while (auto batch = next_agreed([&] { return loader.next(); }, empty, comm)) {
-    if (!batch->targets.count(item)) fail("split '", options.split, "' has no targets to evaluate against");
-    const torch::Tensor targets = batch->targets.at(item);
-    const torch::Tensor history = options.exclude_history ? batch->features.at(item) : torch::Tensor();
-    metrics.add_ranks(rank(*batch, targets, history));
-  }
-  std::vector<double> sums = metrics.sums();
-  const torch::Tensor total = torch::tensor(sums, torch::kFloat64);
-  comm.all_reduce(total, comm::ReduceOp::Sum);
-  std::copy(total.data_ptr<double>(), total.data_ptr<double>() + total.numel(), sums.begin());
-  metrics.set_sums(sums);
-  return metrics.results();
-}
-
-}  // namespace
-
-std::map<std::string, double> evaluate(model::Recommender& recommender, const Dataset& dataset,
-                                       const EvalOptions& options, comm::Communicator& comm) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = recommender->is_training();
-  recommender->eval();
-  auto results = rank_targets(dataset, options, comm, [&](const Batch& batch, const torch::Tensor& targets,
-                                                          const torch::Tensor& history) {
-    return recommender->item_table().target_ranks(recommender->query_states(batch), targets, kFirstRealId, history);
-  });
-  recommender->train(was_training);
-  return results;
-}
-
-std::map<std::string, double> evaluate_popularity(const Dataset& dataset, const EvalOptions& options,
-                                                  comm::Communicator& comm) {
+// [V] float32: each item's events in the training split. Every rank counts every
+// training shard: the counts are small, the reading cheap.
+torch::Tensor training_item_counts(const Dataset& dataset) {
   const FeatureSpec& item = dataset.schema().item();
   const auto columns = dataset.schema().sequence_features();
   const size_t item_column = static_cast<size_t>(
       std::find_if(columns.begin(), columns.end(), [&](const FeatureSpec& f) { return f.name == item.name; }) -
       columns.begin());
-
-  // Every rank counts every training shard: the counts are small, the reading cheap.
   torch::Tensor counts = torch::zeros({item.cardinality}, torch::kFloat32);
   auto* count = counts.data_ptr<float>();
   for (const auto& shard : dataset.shards(kSplitTrain)) {
@@ -82,11 +50,162 @@ std::map<std::string, double> evaluate_popularity(const Dataset& dataset, const 
       for (int64_t id : block.sequence[item_column].as<int64_t>()) count[id] += 1;
     }
   }
+  return counts;
+}
+
+// The cdf the sampled protocol draws negatives from.
+torch::Tensor negative_cdf(const SampledProtocol& sampled, const Dataset& dataset) {
+  const int64_t items = dataset.schema().item().cardinality;
+  if (sampled.distribution == "uniform") return model::distribution_cdf(model::uniform_item_distribution(items));
+  torch::Tensor counts = training_item_counts(dataset);
+  counts.slice(0, 0, kFirstRealId).zero_();
+  if (counts.sum().item<double>() == 0) fail("sampled_distribution popularity: the training split has no items");
+  return model::distribution_cdf(counts);
+}
+
+// What a scorer gives for a batch: the full-catalog rank of each target [B] and, when
+// candidates [B, C] are given, their scores [B, C].
+struct BatchScores {
+  torch::Tensor ranks;
+  torch::Tensor candidate_scores;
+};
+// (batch, targets [B], history [B, L] or undefined, candidates [B, C] or undefined).
+// May be collective: it runs on every rank for every batch, empty ones included.
+using ScoreFn = std::function<BatchScores(const Batch&, const torch::Tensor&, const torch::Tensor&,
+                                          const torch::Tensor&)>;
+
+void sum_over_ranks(std::vector<double>& values, comm::Communicator& comm) {
+  const torch::Tensor total = torch::tensor(values, torch::kFloat64);
+  comm.all_reduce(total, comm::ReduceOp::Sum);
+  std::copy(total.data_ptr<double>(), total.data_ptr<double>() + total.numel(), values.begin());
+}
+
+// Every rank's rows [n_r, 2] float64 stacked in rank order, on every rank.
+torch::Tensor gather_rows(const torch::Tensor& rows, comm::Communicator& comm) {
+  const torch::Tensor most = torch::tensor({std::max<int64_t>(1, rows.size(0))}, torch::kLong);
+  comm.all_reduce(most, comm::ReduceOp::Max);
+  torch::Tensor padded = torch::full({most.item<int64_t>(), 2}, -1.0, torch::kFloat64);
+  padded.slice(0, 0, rows.size(0)).copy_(rows);
+  const torch::Tensor all = comm.all_gather(padded);
+  return all.index({all.select(1, 1) >= 0});  // padding rows carry label -1
+}
+
+// Scores every batch of the split with `score` (and the session tasks of `tasks_model`,
+// if any) and combines the metrics over ranks.
+std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalOptions& options,
+                                             comm::Communicator& comm, const ScoreFn& score,
+                                             model::RecommenderImpl* tasks_model) {
+  const std::string item = dataset.schema().item().name;
+  Loader loader = evaluation_loader(dataset, options, comm);
+  CollateOptions collate_options;
+  collate_options.max_seq_len = options.max_seq_len;
+  const Batch empty = collate(SessionBlock::empty(dataset.schema(), true), dataset.schema(), collate_options);
+  const SampledProtocol& sampled = options.sampled;
+  check_sampled_protocol(sampled, "");
+  const torch::Tensor cdf = sampled.negatives > 0 ? negative_cdf(sampled, dataset) : torch::Tensor();
+  const uint64_t negatives_seed = derive_seed(options.seed, {kSampledNegativesStream});
+
+  model::RankingMetrics full(options.ks);
+  model::RankingMetrics sampled_metrics(options.ks);
+  std::vector<model::SessionTaskMetrics> tasks;
+  if (tasks_model != nullptr) {
+    for (const model::SessionTask& task : tasks_model->session_tasks()) tasks.emplace_back(task);
+  }
+  while (auto batch = next_agreed([&] { return loader.next(); }, empty, comm)) {
+    if (!batch->targets.count(item)) fail("split '", options.split, "' has no targets to evaluate against");
+    const torch::Tensor targets = batch->targets.at(item);
+    const torch::Tensor& items = batch->features.at(item);
+    torch::Tensor candidates;
+    if (sampled.negatives > 0) {
+      const torch::Tensor negatives =
+          model::draw_evaluation_negatives(batch->session_ids, targets, sampled.exclude_history ? items : torch::Tensor(),
+                                           sampled.negatives, cdf, negatives_seed);
+      candidates = torch::cat({targets.to(torch::kLong).unsqueeze(1), negatives}, 1);
+    }
+    const BatchScores scores = score(*batch, targets, options.exclude_history ? items : torch::Tensor(), candidates);
+    full.add_ranks(scores.ranks);
+    if (candidates.defined()) sampled_metrics.add_ranks(model::candidate_ranks(scores.candidate_scores));
+    if (!tasks.empty()) {
+      const auto predictions = tasks_model->session_predictions(*batch);
+      for (auto& task : tasks) {
+        task.add(predictions.at(task.task().feature), batch->features.at(task.task().feature));
+      }
+    }
+  }
+
+  // One all-reduce for every sum; the AUCs need every rank's scores.
+  std::vector<double> sums = full.sums();
+  const std::vector<double> sampled_sums = sampled_metrics.sums();
+  sums.insert(sums.end(), sampled_sums.begin(), sampled_sums.end());
+  for (const auto& task : tasks) {
+    const std::vector<double> task_sums = task.sums();
+    sums.insert(sums.end(), task_sums.begin(), task_sums.end());
+  }
+  sum_over_ranks(sums, comm);
+  auto next = sums.begin();
+  const auto take = [&](size_t n) {
+    std::vector<double> part(next, next + static_cast<std::ptrdiff_t>(n));
+    next += static_cast<std::ptrdiff_t>(n);
+    return part;
+  };
+  full.set_sums(take(full.sums().size()));
+  sampled_metrics.set_sums(take(sampled_sums.size()));
+  std::map<std::string, double> results = full.results();
+  if (sampled.negatives > 0) {
+    for (const auto& [name, value] : sampled_metrics.results()) results["sampled_" + name] = value;
+  }
+  for (auto& task : tasks) {
+    task.set_sums(take(task.sums().size()));
+    if (task.task().kind == model::TaskKind::Classify && task.task().outputs == 1) {
+      task.set_scored(gather_rows(task.scored(), comm));
+    }
+    for (const auto& [name, value] : task.results()) results[name] = value;
+  }
+  return results;
+}
+
+}  // namespace
+
+void check_sampled_protocol(const SampledProtocol& sampled, const std::string& prefix) {
+  if (sampled.negatives < 0) fail(prefix, "sampled_negatives must be 0 (off) or more (got ", sampled.negatives, ")");
+  if (sampled.distribution != "uniform" && sampled.distribution != "popularity") {
+    fail(prefix, "sampled_distribution: unknown value '", sampled.distribution, "' (valid: uniform, popularity)");
+  }
+}
+
+std::map<std::string, double> evaluate(model::Recommender& recommender, const Dataset& dataset,
+                                       const EvalOptions& options, comm::Communicator& comm) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = recommender->is_training();
+  recommender->eval();
+  model::EmbeddingTableImpl& table = recommender->item_table();
+  auto results = evaluate_split(
+      dataset, options, comm,
+      [&](const Batch& batch, const torch::Tensor& targets, const torch::Tensor& history,
+          const torch::Tensor& candidates) {
+        const torch::Tensor states = recommender->query_states(batch);
+        BatchScores out{table.target_ranks(states, targets, kFirstRealId, history), {}};
+        if (candidates.defined()) out.candidate_scores = table.forward(candidates).matmul(states.unsqueeze(-1)).squeeze(-1);
+        return out;
+      },
+      recommender.get());
+  recommender->train(was_training);
+  return results;
+}
+
+std::map<std::string, double> evaluate_popularity(const Dataset& dataset, const EvalOptions& options,
+                                                  comm::Communicator& comm) {
+  torch::Tensor counts = training_item_counts(dataset);
   counts.slice(0, 0, kFirstRealId).fill_(-std::numeric_limits<float>::infinity());
-  return rank_targets(dataset, options, comm, [&](const Batch& batch, const torch::Tensor& targets,
-                                                  const torch::Tensor& history) {
-    return model::ranks_from_scores(counts.expand({batch.size(), -1}), targets, history);
-  });
+  return evaluate_split(
+      dataset, options, comm,
+      [&](const Batch& batch, const torch::Tensor& targets, const torch::Tensor& history,
+          const torch::Tensor& candidates) {
+        BatchScores out{model::ranks_from_scores(counts.expand({batch.size(), -1}), targets, history), {}};
+        if (candidates.defined()) out.candidate_scores = counts.index({candidates});
+        return out;
+      },
+      nullptr);
 }
 
 }  // namespace seqrec::train

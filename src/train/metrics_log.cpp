@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,12 +30,17 @@ void MetricsLog::write(const std::string& event, int64_t step, int64_t epoch, co
 }
 
 std::string headline(const std::map<std::string, double>& metrics) {
+  std::vector<std::string> names{"ndcg@10", "hr@10", "ndcg@20", "hr@20", "mrr", "sampled_ndcg@10", "sampled_hr@10"};
+  // Session tasks' metrics ("gender/auc") are few and all of interest.
+  for (const auto& entry : metrics) {
+    if (entry.first.find('/') != std::string::npos) names.push_back(entry.first);
+  }
   std::string out;
-  for (const char* name : {"ndcg@10", "hr@10", "ndcg@20", "hr@20", "mrr"}) {
+  for (const std::string& name : names) {
     auto it = metrics.find(name);
     if (it == metrics.end()) continue;
-    char text[48];
-    std::snprintf(text, sizeof text, "%s%s %.4f", out.empty() ? "" : "  ", name, it->second);
+    char text[96];
+    std::snprintf(text, sizeof text, "%s%s %.4f", out.empty() ? "" : "  ", name.c_str(), it->second);
     out += text;
   }
   return out;

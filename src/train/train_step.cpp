@@ -2,28 +2,41 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace seqrec::train {
 
 StepOutcome train_step(model::RecommenderImpl& model, const Batch& share, uint64_t seed,
                        DistributedOptimizer& optimizer, comm::Communicator& comm) {
   const model::LossOutput out = model.training_loss(share, seed);
-  // The loss and label count of all ranks in one small all-reduce: the mean divides by
-  // the global count, and a non-finite loss on any rank is seen on all of them.
-  const torch::Tensor totals =
-      torch::tensor({out.loss_sum.item<double>(), static_cast<double>(out.labels)}, torch::kFloat64);
+  // Every term's loss sum and count of all ranks in one small all-reduce: each mean
+  // divides by its global count, and a non-finite loss on any rank is seen on all of them.
+  std::vector<double> local{out.loss_sum.item<double>(), static_cast<double>(out.labels)};
+  for (const model::TaskLoss& task : out.tasks) {
+    local.push_back(task.loss_sum.item<double>());
+    local.push_back(static_cast<double>(task.count));
+  }
+  const torch::Tensor totals = torch::tensor(local, torch::kFloat64);
   comm.all_reduce(totals, comm::ReduceOp::Sum);
+  const auto divisor = [&](size_t term) { return std::max(1.0, totals[2 * term + 1].item<double>()); };
   StepOutcome outcome;
   outcome.labels = static_cast<int64_t>(totals[1].item<double>());
-  const double divisor = static_cast<double>(std::max<int64_t>(1, outcome.labels));
-  outcome.loss = totals[0].item<double>() / divisor;
+  // Divided first, then weighted: a next-item model (weight 1) steps exactly as it always did.
+  outcome.loss = totals[0].item<double>() / divisor(0) * out.weight;
+  torch::Tensor objective = out.loss_sum / divisor(0) * out.weight;
+  for (size_t t = 0; t < out.tasks.size(); ++t) {
+    const double mean = totals[2 * (t + 1)].item<double>() / divisor(t + 1);
+    outcome.task_losses[out.tasks[t].name] = mean;
+    outcome.loss += out.tasks[t].weight * mean;
+    objective = objective + out.tasks[t].loss_sum / divisor(t + 1) * out.tasks[t].weight;
+  }
   if (!std::isfinite(outcome.loss)) {
     optimizer.skip();
     outcome.skipped = true;
     return outcome;
   }
-  // Summed over ranks by the optimizer, these gradients are those of the global mean.
-  (out.loss_sum / divisor).backward();
+  // Summed over ranks by the optimizer, these gradients are those of the global objective.
+  objective.backward();
   optimizer.step();
   return outcome;
 }

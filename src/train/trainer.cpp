@@ -8,6 +8,7 @@
 #include "seqrec/core/rng.h"
 #include "seqrec/core/threads.h"
 #include "seqrec/data/loader.h"
+#include "seqrec/model/session_metrics.h"
 #include "seqrec/train/agreed_batches.h"
 #include "seqrec/train/distributed_optimizer.h"
 #include "seqrec/train/evaluator.h"
@@ -78,6 +79,8 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   eval.max_seq_len = max_seq_len;
   eval.ks = options.ks;
   eval.exclude_history = options.exclude_history;
+  eval.sampled = options.sampled_eval;
+  eval.seed = options.seed;
 
   std::optional<MetricsLog> metrics_log;
   if (lead) {
@@ -106,10 +109,16 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
 
   auto validate = [&](int64_t step, int64_t epoch) {
     const auto metrics = evaluate(recommender, dataset, eval, *comm);
-    if (!metrics.count(options.monitor)) fail("train.monitor: no metric '", options.monitor, "'");
+    if (!metrics.count(options.monitor)) {
+      std::string names;
+      for (const auto& entry : metrics) names += (names.empty() ? "" : ", ") + entry.first;
+      fail("train.monitor: no metric '", options.monitor, "' (valid: ", names, ")");
+    }
     record("valid", step, epoch, metrics);
     const double value = metrics.at(options.monitor);
-    const bool improved = value > early.best;
+    // The first evaluation is the best so far whatever its value (an error may exceed any start).
+    const bool improved = early.best_valid.empty() ||
+                          (model::lower_is_better(options.monitor) ? value < early.best : value > early.best);
     if (lead) log::info("step ", step, " epoch ", epoch, " valid ", headline(metrics), improved ? "  (best)" : "");
     if (improved) {
       early.best = value;

@@ -66,6 +66,16 @@ model::ModelOptions electra_options(const std::string& share, const std::string&
   return o;
 }
 
+// Next item plus a session head on the context feature device (three real values),
+// weighted: the combined loss divides each term by its own global count.
+model::ModelOptions multitask_options() {
+  model::ModelOptions o = options("sasrec", "clm", "ce", true);
+  o.tasks = {"next-item", "classify:device"};
+  o.task_weights = {1, 0.7};
+  o.summary = "mean";
+  return o;
+}
+
 std::vector<ModelSetup> setups() {
   return {
       {"sasrec_clm_ce", options("sasrec", "clm", "ce", false), 0},
@@ -79,6 +89,7 @@ std::vector<ModelSetup> setups() {
       {"xlnet_side_features_sampled", options("xlnet", "plm", "sampled", true), 10},
       {"electra_rtd_ce", electra_options("all", "ce", false), 0},
       {"electra_rtd_side_features_embeddings_sampled", electra_options("embeddings", "sampled", true), 10},
+      {"sasrec_classify_device_heads", multitask_options(), 10},
   };
 }
 

@@ -35,7 +35,7 @@ void append_event(std::vector<Column>& columns, Rng& rng) {
 
 }  // namespace
 
-Schema random_dataset_schema() {
+Schema random_dataset_schema(bool session_labels) {
   FeatureSpec item = categorical("item_id", FeatureScope::Sequence, kItems, 1);
   item.tags = {kTagItemId};
   FeatureSpec price;
@@ -43,25 +43,40 @@ Schema random_dataset_schema() {
   price.kind = FeatureKind::Continuous;
   price.dtype = DType::Float32;
   price.stats = {50, 29, 0, 100};
-  return Schema({item, categorical("tags", FeatureScope::Sequence, kTags, kTagsPerEvent), price,
-                 categorical("device", FeatureScope::Context, kDevices, 1)});
+  std::vector<FeatureSpec> features{item, categorical("tags", FeatureScope::Sequence, kTags, kTagsPerEvent), price,
+                                    categorical("device", FeatureScope::Context, kDevices, 1)};
+  if (session_labels) {
+    FeatureSpec score = price;
+    score.name = "score";
+    score.scope = FeatureScope::Context;
+    score.stats = {3, 2, -3, 9};
+    features.push_back(categorical("member", FeatureScope::Context, 4, 1));
+    features.push_back(score);
+  }
+  return Schema(features);
 }
 
 SessionBlock random_session(int64_t id, const RandomDatasetOptions& options) {
   const bool valid = id >= options.train_sessions;
-  SessionBlock block = SessionBlock::empty(random_dataset_schema(), valid);
+  SessionBlock block = SessionBlock::empty(random_dataset_schema(options.session_labels), valid);
   Rng rng(derive_seed(options.seed, {static_cast<uint64_t>(id)}));
   const auto length = static_cast<int64_t>(1 + rng.uniform(options.max_length));
   for (int64_t t = 0; t < length; ++t) append_event(block.sequence, rng);
   if (valid) append_event(block.targets, rng);
   block.context[0].as<int64_t>().push_back(kFirstRealId + static_cast<int64_t>(rng.uniform(kDevices - kFirstRealId)));
+  if (options.session_labels) {
+    // A stream of their own: the other columns are those of a data set without them.
+    Rng labels(derive_seed(options.seed, {static_cast<uint64_t>(id), 1}));
+    block.context[1].as<int64_t>().push_back(kFirstRealId + static_cast<int64_t>(labels.uniform(2)));
+    block.context[2].as<float>().push_back(static_cast<float>(3 + 2 * (labels.uniform_double() - 0.5)));
+  }
   block.session_ids.push_back(id);
   block.offsets.push_back(length);
   return block;
 }
 
 Dataset write_random_dataset(const std::filesystem::path& dir, const RandomDatasetOptions& options) {
-  const Schema schema = random_dataset_schema();
+  const Schema schema = random_dataset_schema(options.session_labels);
   ShardWriteOptions write;
   write.block_sessions = options.block_sessions;
   write.chunk_events = 1024;

@@ -19,11 +19,13 @@ struct RandomDatasetOptions {
   int64_t block_sessions = 16;
   int64_t max_length = 40;       // event counts are uniform in 1..max_length
   uint64_t seed = 1;
+  bool session_labels = false;   // also the context features of session tasks' tests
 };
 
 // Sequence features item_id, tags (up to 3 per event) and price (float32); context
-// feature device.
-Schema random_dataset_schema();
+// feature device; with session labels also member (two real values) and score (float32),
+// both drawn apart from the rest of the session.
+Schema random_dataset_schema(bool session_labels = false);
 
 // Session `id`, as the data set holds it: train sessions are ids 0..train_sessions-1,
 // valid sessions the next valid_sessions ids, with targets.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct InputBlockOptions {
   Aggregation aggregation = Aggregation::Concat;
   std::map<std::string, int64_t> feature_dims;  // concat only; see ModelOptions
   FeatureEncoderOptions side;                   // every side feature's; dim and seed set per feature
+  std::set<std::string> withheld;               // side features never read: the session tasks' targets
   bool scale_by_sqrt_d = false;  // SASRec multiplies the event embedding by sqrt(d_model)
   bool layer_norm = true;        // SASRec has none before its first block
   bool mask_embedding = false;   // objectives that hide events need the [MASK] vector

@@ -19,6 +19,10 @@ namespace seqrec::model {
 // history are scored -inf unless they are the target.
 torch::Tensor ranks_from_scores(torch::Tensor scores, const torch::Tensor& targets, const torch::Tensor& exclude = {});
 
+// 0-based rank of column 0 (the target) among the columns of candidate scores [B, C],
+// ties counted against it: the sampled protocol's rank.
+torch::Tensor candidate_ranks(const torch::Tensor& scores);
+
 class RankingMetrics {
  public:
   explicit RankingMetrics(std::vector<int64_t> ks = {1, 5, 10, 20});

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
 #include "seqrec/data/batch.h"
 #include "seqrec/data/schema.h"
 #include "seqrec/model/embedding_table.h"
+#include "seqrec/model/session_tasks.h"
 
 namespace seqrec::model {
 
@@ -57,11 +59,31 @@ struct ModelOptions {
   std::string norm = "pre";           // transformer, xlnet: pre | post (layer norm before/after each sublayer)
   std::string activation = "gelu";    // transformer, xlnet: gelu | relu
   uint64_t seed = 42;                 // of the embedding tables' initial rows
+  // What the model learns (session_tasks.h): next-item, classify:FEATURE, regress:FEATURE;
+  // their weights in the loss in the same order (empty: all 1); which body outputs
+  // summarise a session for its heads: last | first | mean (session_summary.h).
+  std::vector<std::string> tasks = {"next-item"};
+  std::vector<double> task_weights;
+  std::string summary = "last";
 };
 
+// A session-level task's share of a batch's loss.
+struct TaskLoss {
+  std::string name;        // the task's feature
+  torch::Tensor loss_sum;  // scalar: SUM over the batch's sessions with a known target
+  int64_t count = 0;       // those sessions
+  double weight = 1;
+};
+
+// The training loss is a weighted sum of means, each over all ranks:
+//   weight * sum(loss_sum) / sum(labels) + sum over tasks of task.weight * sum(task.loss_sum) / sum(task.count)
+// (sums over ranks; a zero count counts as 1). Each rank hands over SUMS and counts and
+// the step divides by the global counts, so N ranks train what one rank trains.
 struct LossOutput {
   torch::Tensor loss_sum;  // scalar: SUM over the labelled positions of this batch
   int64_t labels = 0;      // labelled positions it summed over
+  double weight = 1;       // of the next-item term
+  std::vector<TaskLoss> tasks;  // session-level tasks, none for a next-item model
 };
 
 class RecommenderImpl : public torch::nn::Module {
@@ -73,6 +95,11 @@ class RecommenderImpl : public torch::nn::Module {
   // What scores each session's next item: [B, d], to rank against item_table().
   virtual torch::Tensor query_states(const Batch& batch) = 0;
   virtual EmbeddingTableImpl& item_table() = 0;
+  // Session-level tasks besides the next item (session_tasks.h), none by default.
+  virtual std::vector<SessionTask> session_tasks() const { return {}; }
+  // Each session task's prediction for every session of a batch, by feature (see
+  // SessionHeadsImpl::predictions). The batch's values of those features are never read.
+  virtual std::map<std::string, torch::Tensor> session_predictions(const Batch&) { return {}; }
 };
 TORCH_MODULE(Recommender);
 

@@ -13,6 +13,8 @@
 #include "seqrec/model/recommender.h"
 #include "seqrec/model/sequence_body.h"
 #include "seqrec/model/stochastic_shared_embeddings.h"
+#include "seqrec/model/session_heads.h"
+#include "seqrec/model/session_summary.h"
 
 namespace seqrec::model {
 
@@ -27,6 +29,12 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   LossOutput training_loss(const Batch& batch, uint64_t seed) override;
   torch::Tensor query_states(const Batch& batch) override;
   EmbeddingTableImpl& item_table() override { return input_->item_table(); }
+  std::vector<SessionTask> session_tasks() const override;
+  std::map<std::string, torch::Tensor> session_predictions(const Batch& batch) override;
+
+  // Session-level heads (their features must be withheld from `input`) on the summary of
+  // the body's outputs, and the weight of the next-item loss (0: not computed).
+  void add_session_heads(const TaskPlan& plan, SessionSummary summary, int64_t d_model);
 
   // The body's output at every slot of a masked batch: [B, L, d_model]; under a
   // factorisation order (plm), its query stream's.
@@ -49,6 +57,9 @@ class SequentialRecommenderImpl : public RecommenderImpl {
   std::shared_ptr<ItemLossImpl> loss_;
   std::string time_feature_;
   SwapOptions swap_;
+  double next_item_weight_ = 1;
+  SessionHeads heads_{nullptr};
+  SessionSummary summary_ = SessionSummary::Last;
 };
 
 }  // namespace seqrec::model

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "seqrec/comm/communicator.h"
 #include "seqrec/data/batch.h"
@@ -12,8 +14,9 @@
 namespace seqrec::train {
 
 struct StepOutcome {
-  double loss = 0;       // mean over the labelled positions of all ranks
-  int64_t labels = 0;    // labelled positions over all ranks
+  double loss = 0;       // the weighted sum of the terms' means over all ranks (recommender.h)
+  int64_t labels = 0;    // labelled positions (of the next-item term) over all ranks
+  std::map<std::string, double> task_losses;  // session tasks' means over all ranks, unweighted
   bool skipped = false;  // the loss was not finite on some rank: nothing was updated
 };
 

@@ -34,6 +34,7 @@
 #include "seqrec/data/dataset.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/train/checkpointer.h"
+#include "seqrec/train/evaluator.h"
 
 namespace seqrec::train {
 
@@ -51,7 +52,8 @@ struct TrainOptions {
   bool overlap_reduction = true;     // dense gradient all-reduces start during backward
   int64_t eval_every = 0;            // steps; 0: after each epoch
   int64_t eval_batch_size = 256;
-  std::string monitor = "ndcg@10";
+  std::string monitor = "ndcg@10";   // any validation metric; rmse, mae and log_loss are minimised
+  SampledProtocol sampled_eval;      // also the sampled protocol's metrics (sampled_ndcg@10, ...)
   int64_t patience = 10;             // evaluations without improvement before stopping; 0: never
   bool exclude_history = false;
   std::vector<int64_t> ks = {1, 5, 10, 20};
