@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string>
 
 #include "seqrec/core/error.h"
 
@@ -28,10 +29,14 @@ std::string value_text(const po::variable_value& value) {
   if (auto* v = boost::any_cast<int64_t>(&any)) return std::to_string(*v);
   if (auto* v = boost::any_cast<uint64_t>(&any)) return std::to_string(*v);
   if (auto* v = boost::any_cast<double>(&any)) {
-    std::ostringstream out;
-    out.precision(10);
-    out << *v;
-    return out.str();
+    // The shortest text that reads back to the same double: 0.2 stays "0.2", 1/6 keeps
+    // every digit, so a run's recorded config rebuilds exactly the options it ran with.
+    for (int digits = 15;; ++digits) {
+      std::ostringstream out;
+      out.precision(digits);
+      out << *v;
+      if (digits >= 17 || std::stod(out.str()) == *v) return out.str();
+    }
   }
   if (auto* v = boost::any_cast<std::vector<std::string>>(&any)) {
     std::string joined;

@@ -83,9 +83,8 @@ LossOutput SequentialRecommenderImpl::item_loss(const Batch& batch, const Masked
   const torch::Tensor labelled = masked.labels != kPaddingId;
   LabelledPositions positions{output.index({labelled}), masked.labels.masked_select(labelled),
                               slot_keys(batch.session_ids, labelled.size(1)).masked_select(labelled)};
-  out.loss_sum = loss_->forward(positions, input_->item_table(), seed);
-  out.labels = positions.labels.size(0);
-  return out;
+  const int64_t count = positions.labels.size(0);
+  return {loss_->forward(positions, input_->item_table(), seed), count};
 }
 
 torch::Tensor SequentialRecommenderImpl::query_states(const Batch& batch) {
