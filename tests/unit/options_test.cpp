@@ -84,5 +84,19 @@ TEST(OptionsTest, RenderedConfigReadsBackToTheSameValues) {
   EXPECT_EQ(again["data.path"].as<std::string>(), "x");
 }
 
+TEST(OptionsTest, RenderedDoublesReadBackExactlyInTheirShortestForm) {
+  po::options_description d;
+  d.add_options()("a", po::value<double>()->default_value(1.0 / 6), "")("b", po::value<double>()->default_value(0.2), "");
+  po::variables_map values;
+  po::store(po::parse_command_line(0, static_cast<const char* const*>(nullptr), d), values);
+  const std::string text = render_config(d, values);
+  EXPECT_NE(text.find("b = 0.2\n"), std::string::npos) << text;
+  std::istringstream in(text);
+  po::variables_map again;
+  po::store(po::parse_config_file(in, d), again);
+  EXPECT_EQ(again["a"].as<double>(), 1.0 / 6);
+  EXPECT_EQ(again["b"].as<double>(), 0.2);
+}
+
 }  // namespace
 }  // namespace seqrec
