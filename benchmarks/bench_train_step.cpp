@@ -7,7 +7,7 @@
 // directory (the same files on every rank, so nothing has to be shared) and removes it
 // afterwards: enough for a smoke run.
 //
-// --warmup_steps untimed steps, then --steps steps between two barriers. Each step is timed
+// --warmup_steps untimed steps, then --steps steps timed as train/step_timing.h says. Each step is timed
 // with steady_clock from asking the loader for the batch to the optimizer's return, so a
 // loader that cannot keep up shows (it prefetches in its own thread). Rank 0 prints
 // sequences/s (sessions of the global batches), positions/s (labelled positions,
@@ -16,7 +16,6 @@
 //
 // --profile then runs as many steps again, train_step's phases one by one, and prints the
 // mean time of each: where a slow step spends its time.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,16 +35,18 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include "seqrec/comm/make_communicator.h"
 #include "seqrec/comm/mpi_environment.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
-#include "seqrec/core/rng.h"
 #include "seqrec/core/threads.h"
 #include "seqrec/data/dataset.h"
 #include "seqrec/data/loader.h"
 #include "seqrec/data/prepare.h"
 #include "seqrec/parallel/sharded_embedding_table.h"
+#include "seqrec/train/step_timing.h"
 #include "seqrec/train/train_step.h"
 
 namespace fs = std::filesystem;
@@ -55,9 +56,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The trainer's streams of derive_seed, so that the bench draws what training draws.
-constexpr uint64_t kStepStream = 1;
-constexpr uint64_t kDropoutStream = 2;
 constexpr uint64_t kSeed = 42;
 
 struct Config {
@@ -71,30 +69,11 @@ struct Config {
   std::string json;
   bool overlap = true;
   bool profile = false;
+  std::string trace;
 };
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB).
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024;
-}
-
-double percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(values.size())));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
-
-// Element-wise maximum over ranks: a collective step takes as long as its slowest rank.
-std::vector<double> max_over_ranks(std::vector<double> values, comm::Communicator& comm) {
-  const torch::Tensor t = torch::tensor(values, torch::kFloat64);
-  comm.all_reduce(t, comm::ReduceOp::Max);
-  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
 }
 
 std::optional<Config> parse(int argc, char** argv, bool print) {
@@ -120,7 +99,8 @@ std::optional<Config> parse(int argc, char** argv, bool print) {
        "tables with more rows are row-sharded; the item table always is (-1: replicate every table)")
       ("overlap", po::value(&c.overlap)->default_value(c.overlap), "start gradient-bucket all-reduces during backward (--dist.overlap)")
       ("json", po::value(&c.json)->default_value(""), "also write the results to this JSON file (rank 0)")
-      ("profile", po::bool_switch(&c.profile), "then time the phases of the step separately");
+      ("profile", po::bool_switch(&c.profile), "then time the phases of the step separately")
+      ("trace", po::value(&c.trace), "with --profile: also write those steps' operators as a Chrome trace (rank 0)");
   po::variables_map values;
   try {
     po::store(po::parse_command_line(argc, argv, d), values);
@@ -144,48 +124,6 @@ fs::path prepare_synthetic(int rank) {
   return options.output;
 }
 
-// Epochs follow one another: every rank ends an epoch at the same step.
-Batch next_batch(Loader& loader) {
-  std::optional<Batch> batch = loader.next();
-  if (!batch) batch = loader.next();
-  return std::move(*batch);
-}
-
-struct Timed {
-  std::vector<double> step_ms;  // per step, slowest rank
-  int64_t sessions = 0;         // all ranks
-  int64_t positions = 0;
-  double seconds = 0;
-  double mean_loss = 0;
-};
-
-Timed run_steps(model::RecommenderImpl& model, Loader& loader, train::DistributedOptimizer& optimizer,
-                comm::Communicator& comm, int64_t first_step, int64_t steps) {
-  Timed timed;
-  double loss_sum = 0;
-  int64_t local_sessions = 0;
-  comm.barrier();
-  const auto start = Clock::now();
-  for (int64_t step = first_step; step < first_step + steps; ++step) {
-    const auto step_start = Clock::now();
-    const Batch share = next_batch(loader);
-    const train::StepOutcome outcome =
-        train::train_step(model, share, derive_seed(kSeed, {kStepStream, static_cast<uint64_t>(step)}), optimizer, comm);
-    timed.step_ms.push_back(ms_since(step_start));
-    local_sessions += share.size();
-    timed.positions += outcome.labels;
-    loss_sum += outcome.loss;
-  }
-  comm.barrier();
-  timed.seconds = ms_since(start) / 1000;
-  timed.step_ms = max_over_ranks(timed.step_ms, comm);
-  const torch::Tensor sessions = torch::tensor({local_sessions}, torch::kInt64);
-  comm.all_reduce(sessions, comm::ReduceOp::Sum);
-  timed.sessions = sessions.item<int64_t>();
-  timed.mean_loss = loss_sum / static_cast<double>(steps);
-  return timed;
-}
-
 // train::train_step taken apart so that each phase can be timed; it must follow
 // src/train/train_step.cpp. The headline figures never come from here.
 std::vector<std::pair<std::string, double>> profile_phases(model::RecommenderImpl& model, Loader& loader,
@@ -200,9 +138,9 @@ std::vector<std::pair<std::string, double>> profile_phases(model::RecommenderImp
       total[phase] += ms_since(mark);
       mark = Clock::now();
     };
-    const Batch share = next_batch(loader);
+    const Batch share = train::next_batch_across_epochs(loader);
     lap(0);
-    const model::LossOutput out = model.training_loss(share, derive_seed(kSeed, {kStepStream, static_cast<uint64_t>(step)}));
+    const model::LossOutput out = model.training_loss(share, train::step_seed(kSeed, step));
     lap(1);
     const torch::Tensor totals =
         torch::tensor({out.loss_sum.item<double>(), static_cast<double>(out.labels)}, torch::kFloat64);
@@ -245,7 +183,7 @@ int run(int argc, char** argv) {
   train::OptimizerOptions optimizer_options;
   optimizer_options.overlap = c.overlap;
   train::DistributedOptimizer optimizer(*model, comm, optimizer_options);
-  torch::manual_seed(derive_seed(kSeed, {kDropoutStream, static_cast<uint64_t>(comm->rank())}));
+  torch::manual_seed(train::dropout_seed(kSeed, comm->rank()));
   model->train();
 
   LoaderOptions loader_options;
@@ -275,17 +213,22 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
 
-  if (c.warmup_steps > 0) run_steps(*model, loader, optimizer, *comm, 0, c.warmup_steps);
-  const Timed t = run_steps(*model, loader, optimizer, *comm, c.warmup_steps, c.steps);
-  const double rss = max_over_ranks({peak_rss_mib()}, *comm)[0];
+  if (c.warmup_steps > 0) train::time_train_steps(*model, loader, optimizer, *comm, kSeed, 0, c.warmup_steps);
+  const train::StepTiming t = train::time_train_steps(*model, loader, optimizer, *comm, kSeed, c.warmup_steps, c.steps);
+  const double rss = train::max_over_ranks({train::peak_rss_mib()}, *comm)[0];
   std::vector<std::pair<std::string, double>> phases;
-  if (c.profile) phases = profile_phases(*model, loader, optimizer, *comm, c.warmup_steps + c.steps, c.steps);
+  if (c.profile) {
+    // The legacy profiler times every operator; its overhead is why the phases, not the
+    // headline figures, run under it.
+    std::optional<torch::autograd::profiler::RecordProfile> tracer;
+    if (lead && !c.trace.empty()) tracer.emplace(c.trace);
+    phases = profile_phases(*model, loader, optimizer, *comm, c.warmup_steps + c.steps, c.steps);
+  }
 
   if (lead) {
-    double mean_ms = 0;
-    for (double ms : t.step_ms) mean_ms += ms / static_cast<double>(t.step_ms.size());
-    const double p50 = percentile(t.step_ms, 0.5);
-    const double p90 = percentile(t.step_ms, 0.9);
+    const double mean_ms = t.mean_ms();
+    const double p50 = t.percentile_ms(0.5);
+    const double p90 = t.percentile_ms(0.9);
     std::printf("sequences/s %.0f  positions/s %.0f  ms/step mean %.2f p50 %.2f p90 %.2f  peak RSS %.1f MiB (largest rank)"
                 "  mean loss %.4f\n",
                 t.sessions / t.seconds, t.positions / t.seconds, mean_ms, p50, p90, rss, t.mean_loss);

@@ -12,7 +12,7 @@ namespace seqrec::cli {
 struct Command {
   std::string name;
   std::string summary;
-  // Declares the command's options; empty for a command not implemented yet.
+  // Declares the command's options.
   std::function<void(po::options_description&)> describe;
   // Runs it with the parsed options; returns the exit code.
   std::function<int(const po::variables_map&)> run;
@@ -25,6 +25,7 @@ Command train_command();
 Command evaluate_command();
 Command recommend_command();
 Command export_command();
+Command bench_command();
 
 // What a `train` configuration (config.ini text, as each checkpoint records it) says of
 // its model: the model options as `train` builds them, and the data set it trained on.

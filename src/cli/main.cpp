@@ -12,10 +12,6 @@ namespace {
 
 using seqrec::cli::Command;
 
-Command not_implemented(const std::string& name, const std::string& summary) {
-  return {name, summary + " (not implemented yet)", nullptr, nullptr, ""};
-}
-
 std::vector<Command> all_commands() {
   return {
       seqrec::cli::prepare_command(),
@@ -24,7 +20,7 @@ std::vector<Command> all_commands() {
       seqrec::cli::evaluate_command(),
       seqrec::cli::recommend_command(),
       seqrec::cli::export_command(),
-      not_implemented("bench", "measure training and loading throughput"),
+      seqrec::cli::bench_command(),
       {"version", "print the version and build configuration", [](seqrec::po::options_description&) {},
        [](const seqrec::po::variables_map&) {
 #ifdef SEQREC_WITH_CUDA
@@ -51,10 +47,6 @@ void print_usage(const std::vector<Command>& commands) {
 
 int run_command(const Command& command, const std::vector<std::string>& args) {
   const std::string label = "seqrec " + command.name;
-  if (!command.run) {
-    std::cerr << label << ": not implemented yet\n";
-    return seqrec::kExitUsage;
-  }
   seqrec::po::options_description described(label + " options");
   command.describe(described);
   seqrec::ParsedOptions parsed =

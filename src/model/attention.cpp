@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "seqrec/model/dropout.h"
+
 namespace seqrec::model {
 
 torch::Tensor attention_mask(const torch::Tensor& mask, bool causal) {
@@ -44,7 +46,7 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, 
   const torch::Tensor blocked = allowed.logical_not();
   scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
   const torch::Tensor weights =
-      torch::dropout(torch::softmax(scores, -1).masked_fill(blocked, 0.0), dropout_, is_training());
+      model::dropout(torch::softmax(scores, -1).masked_fill(blocked, 0.0), dropout_, is_training());
   const torch::Tensor heads = torch::matmul(weights, v).transpose(1, 2).contiguous();
   return output_(heads.view({heads.size(0), heads.size(1), heads.size(2) * heads.size(3)}));
 }

@@ -50,7 +50,7 @@ FeatureEncoderImpl::FeatureEncoderImpl(const FeatureSpec& feature, const Feature
   if (options.layer_norm) {
     norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({output_dim_})));
   }
-  if (options.dropout > 0) dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+  if (options.dropout > 0) dropout_ = register_module("dropout", Dropout(options.dropout));
 }
 
 torch::Tensor FeatureEncoderImpl::forward(const torch::Tensor& values) {

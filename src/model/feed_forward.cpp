@@ -6,7 +6,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activ
     : activation_(activation) {
   expand_ = register_module("expand", torch::nn::Linear(d_model, d_ff));
   contract_ = register_module("contract", torch::nn::Linear(d_ff, d_model));
-  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+  dropout_ = register_module("dropout", Dropout(dropout));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {

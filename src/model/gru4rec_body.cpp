@@ -31,7 +31,7 @@ Gru4recBodyImpl::Gru4recBodyImpl(const Gru4recOptions& o) {
                                                    .num_layers(o.layers)
                                                    .batch_first(true)
                                                    .dropout(o.layers > 1 ? o.dropout : 0.0)));
-  dropout_ = register_module("dropout", torch::nn::Dropout(o.dropout));
+  dropout_ = register_module("dropout", Dropout(o.dropout));
 }
 
 torch::Tensor Gru4recBodyImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {

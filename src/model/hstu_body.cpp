@@ -23,7 +23,7 @@ HstuBlockImpl::HstuBlockImpl(const HstuOptions& o)
   uvqk_ = register_module("uvqk", torch::nn::Linear(o.d_model, 4 * o.d_model));
   bias_ = register_module("bias", RelativeAttentionBias(bias_options(o)));
   attention_norm_ = register_module("attention_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.d_model})));
-  dropout_ = register_module("dropout", torch::nn::Dropout(o.dropout));
+  dropout_ = register_module("dropout", Dropout(o.dropout));
   output_ = register_module("output", torch::nn::Linear(o.d_model, o.d_model));
 }
 

@@ -70,7 +70,7 @@ InputBlockImpl::InputBlockImpl(const Schema& schema, const InputBlockOptions& op
   }
   positions_ = register_module("positions", torch::nn::Embedding(options.max_seq_len, d));
   if (options.layer_norm) norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
-  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+  dropout_ = register_module("dropout", Dropout(options.dropout));
 
   torch::NoGradGuard no_grad;
   positions_->weight.normal_(0, kEmbeddingInitStd);

@@ -38,7 +38,7 @@ ReplacedTokenRecommenderImpl::Step ReplacedTokenRecommenderImpl::training_step(c
   step.items = originals.masked_scatter(hidden, draws);
   step.replaced = step.items != originals;
 
-  MaskedBatch corrupted{batch.features, batch.mask, {}, {}, {}};
+  MaskedBatch corrupted{batch.features, batch.mask, {}, {}, {}, {}};
   corrupted.features[item_name_] = step.items;
   const torch::Tensor logits = head_(encode(discriminator(), corrupted)).squeeze(-1);
   namespace F = torch::nn::functional;
@@ -51,7 +51,7 @@ ReplacedTokenRecommenderImpl::Step ReplacedTokenRecommenderImpl::training_step(c
 LossOutput ReplacedTokenRecommenderImpl::training_loss(const Batch& batch, uint64_t seed) {
   const Step step = training_step(batch, seed);
   return {step.generator.loss_sum + options_.weight * options_.mlm_probability * step.discriminator_sum,
-          step.generator.labels};
+          step.generator.labels, 1, {}};
 }
 
 }  // namespace seqrec::model

@@ -43,7 +43,7 @@ std::vector<SessionTask> SequentialRecommenderImpl::session_tasks() const {
 std::map<std::string, torch::Tensor> SequentialRecommenderImpl::session_predictions(const Batch& batch) {
   if (heads_.is_empty()) return {};
   // The whole session as it is, whatever the objective hides in training.
-  const torch::Tensor output = encode({batch.features, batch.mask, {}, {}, {}});
+  const torch::Tensor output = encode({batch.features, batch.mask, {}, {}, {}, {}});
   return heads_->predictions(summarise_session(output, batch.mask, summary_));
 }
 
@@ -84,7 +84,7 @@ LossOutput SequentialRecommenderImpl::item_loss(const Batch& batch, const Masked
   LabelledPositions positions{output.index({labelled}), masked.labels.masked_select(labelled),
                               slot_keys(batch.session_ids, labelled.size(1)).masked_select(labelled)};
   const int64_t count = positions.labels.size(0);
-  return {loss_->forward(positions, input_->item_table(), seed), count};
+  return {loss_->forward(positions, input_->item_table(), seed), count, 1, {}};
 }
 
 torch::Tensor SequentialRecommenderImpl::query_states(const Batch& batch) {

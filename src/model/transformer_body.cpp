@@ -5,7 +5,7 @@ namespace seqrec::model {
 TransformerBlockImpl::TransformerBlockImpl(const TransformerOptions& o) : norm_first_(o.norm_first) {
   attention_norm_ = register_module("attention_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.d_model})));
   attention_ = register_module("attention", MultiHeadAttention(o.d_model, o.heads, o.dropout));
-  dropout_ = register_module("dropout", torch::nn::Dropout(o.dropout));
+  dropout_ = register_module("dropout", Dropout(o.dropout));
   feed_forward_norm_ =
       register_module("feed_forward_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.d_model})));
   feed_forward_ = register_module("feed_forward", FeedForward(o.d_model, o.d_ff, o.activation, o.dropout));

@@ -18,7 +18,7 @@ struct BiasCorrections {
 
 BiasCorrections bias_corrections(const torch::Tensor& steps, const RowSparseAdamOptions& options, double lr,
                                  const torch::TensorOptions& like) {
-  const auto unique = torch::unique_dim(steps, 0, /*sorted=*/true, /*return_inverse=*/true);
+  const auto unique = torch::_unique(steps, /*sorted=*/true, /*return_inverse=*/true);
   const torch::Tensor counts = std::get<0>(unique).cpu();
   const torch::Tensor& which_count = std::get<1>(unique);  // per row, its index in counts
   const auto count = counts.accessor<int64_t, 1>();

@@ -4,7 +4,25 @@
 #include <cmath>
 #include <vector>
 
+#include "seqrec/core/rng.h"
+
 namespace seqrec::train {
+
+namespace {
+
+// Streams of derive_seed, so that no two kinds of draw share one (trainer.cpp has a third).
+constexpr uint64_t kStepStream = 1;
+constexpr uint64_t kDropoutStream = 2;
+
+}  // namespace
+
+uint64_t step_seed(uint64_t run_seed, int64_t step) {
+  return derive_seed(run_seed, {kStepStream, static_cast<uint64_t>(step)});
+}
+
+uint64_t dropout_seed(uint64_t run_seed, int rank) {
+  return derive_seed(run_seed, {kDropoutStream, static_cast<uint64_t>(rank)});
+}
 
 StepOutcome train_step(model::RecommenderImpl& model, const Batch& share, uint64_t seed,
                        DistributedOptimizer& optimizer, comm::Communicator& comm) {

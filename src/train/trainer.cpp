@@ -20,12 +20,19 @@ namespace seqrec::train {
 
 namespace {
 
-// Streams of derive_seed, so that no two kinds of draw share one.
-constexpr uint64_t kStepStream = 1;
-constexpr uint64_t kDropoutStream = 2;
-constexpr uint64_t kResumedRankStream = 3;  // dropout of a rank the resumed checkpoint lacks
+// A stream of derive_seed apart from train_step.h's step and dropout streams: dropout of
+// a rank the resumed checkpoint lacks.
+constexpr uint64_t kResumedRankStream = 3;
 // Non-finite steps in a row after which training gives up.
 constexpr int64_t kMaxSkippedInARow = 5;
+
+CheckpointOptions checkpoint_options(const TrainOptions& o) {
+  CheckpointOptions out = o.checkpoint;
+  if (out.dir.empty()) out.dir = (std::filesystem::path(o.run_dir) / "ckpt").string();
+  return out;
+}
+
+}  // namespace
 
 OptimizerOptions optimizer_options(const TrainOptions& o) {
   OptimizerOptions out;
@@ -38,13 +45,27 @@ OptimizerOptions optimizer_options(const TrainOptions& o) {
   return out;
 }
 
-CheckpointOptions checkpoint_options(const TrainOptions& o) {
-  CheckpointOptions out = o.checkpoint;
-  if (out.dir.empty()) out.dir = (std::filesystem::path(o.run_dir) / "ckpt").string();
+LoaderOptions loader_options(const TrainOptions& o, int64_t max_seq_len, const comm::Communicator& comm) {
+  LoaderOptions out;
+  out.global_batch_size = o.batch_size;
+  out.collate.max_seq_len = max_seq_len;
+  out.seed = o.seed;
+  out.rank = comm.rank();
+  out.world_size = comm.size();
   return out;
 }
 
-}  // namespace
+EvalOptions validation_options(const TrainOptions& o, int64_t max_seq_len) {
+  EvalOptions out;
+  out.split = kSplitValid;
+  out.batch_size = o.eval_batch_size;
+  out.max_seq_len = max_seq_len;
+  out.ks = o.ks;
+  out.exclude_history = o.exclude_history;
+  out.sampled = o.sampled_eval;
+  out.seed = o.seed;
+  return out;
+}
 
 TrainResult train_model(model::Recommender& recommender, const Dataset& dataset, const TrainOptions& options,
                         int64_t max_seq_len, std::shared_ptr<comm::Communicator> comm) {
@@ -56,14 +77,9 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   const int threads = threads_per_rank(options.threads);
   configure_threads(threads);
 
-  LoaderOptions loader_options;
-  loader_options.global_batch_size = options.batch_size;
-  loader_options.collate.max_seq_len = max_seq_len;
-  loader_options.seed = options.seed;
-  loader_options.rank = comm->rank();
-  loader_options.world_size = comm->size();
-  Loader loader(dataset, loader_options);
-  const Batch empty = collate(SessionBlock::empty(dataset.schema(), false), dataset.schema(), loader_options.collate);
+  const LoaderOptions loading = loader_options(options, max_seq_len, *comm);
+  Loader loader(dataset, loading);
+  const Batch empty = collate(SessionBlock::empty(dataset.schema(), false), dataset.schema(), loading.collate);
 
   const int64_t steps_per_epoch = loader.batches_per_epoch();
   const int64_t total_steps = options.max_steps > 0 ? std::min(options.max_steps, options.epochs * steps_per_epoch)
@@ -71,16 +87,9 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   const LrSchedule schedule(options.schedule, options.lr, options.warmup_steps, total_steps);
   DistributedOptimizer optimizer(*recommender, comm, optimizer_options(options));
   // The model started alike on every rank; dropout should not draw alike on every rank.
-  torch::manual_seed(derive_seed(options.seed, {kDropoutStream, static_cast<uint64_t>(comm->rank())}));
+  torch::manual_seed(dropout_seed(options.seed, comm->rank()));
 
-  EvalOptions eval;
-  eval.split = kSplitValid;
-  eval.batch_size = options.eval_batch_size;
-  eval.max_seq_len = max_seq_len;
-  eval.ks = options.ks;
-  eval.exclude_history = options.exclude_history;
-  eval.sampled = options.sampled_eval;
-  eval.seed = options.seed;
+  EvalOptions eval = validation_options(options, max_seq_len);
 
   std::optional<MetricsLog> metrics_log;
   if (lead) {
@@ -143,8 +152,7 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
       if (state.finished || steps_done()) break;
       const int64_t step = state.step;
       optimizer.set_lr(schedule.at(step));
-      const uint64_t step_seed = derive_seed(options.seed, {kStepStream, static_cast<uint64_t>(step)});
-      const StepOutcome outcome = train_step(*recommender, *batch, step_seed, optimizer, *comm);
+      const StepOutcome outcome = train_step(*recommender, *batch, step_seed(options.seed, step), optimizer, *comm);
       if (outcome.skipped) {
         ++state.skipped_steps;
         if (lead) log::warn("step ", step, ": loss is ", outcome.loss, " on some rank; step skipped");

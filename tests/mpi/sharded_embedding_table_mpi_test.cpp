@@ -287,7 +287,9 @@ TEST_F(ShardedEmbeddingTableMpiTest, SampleEqualsALocalTable) {
     const torch::Tensor draws = table->sample(hidden, keys_of(rank()), kFirst, 31);
     EXPECT_TRUE(torch::equal(draws, reference.sample(hidden, keys_of(rank()), kFirst, 31)))
         << draws << "\nexpected\n" << reference.sample(hidden, keys_of(rank()), kFirst, 31);
-    if (draws.numel() > 0) EXPECT_GE(draws.min().item<int64_t>(), kFirst);
+    if (draws.numel() > 0) {
+      EXPECT_GE(draws.min().item<int64_t>(), kFirst);
+    }
   }
   EXPECT_THROW(table->sample(hidden_of(rank(), 9), keys_of(rank()), kRows, 31), UserError);
 }

@@ -82,5 +82,31 @@ TEST_F(TrainCliTest, InvalidModelChoicesAreNamed) {
   EXPECT_NE(missing.err.find("nowhere"), std::string::npos) << missing.err;
 }
 
+// seqrec bench times the steps train would take: the same loss, step for step.
+TEST_F(TrainCliTest, BenchRunsTheStepsTrainingRuns) {
+  TempDir runs;
+  ASSERT_EQ(train(runs / "a", {"--train.max_steps", "6", "--train.log_every", "6"}).exit_code, 0);
+  const std::string json = (runs / "bench.json").string();
+  const auto bench = run_seqrec({"bench", "--data.path", (*data_ / "synthetic").string(), "--train.batch_size", "64",
+                                 "--model.d_model", "32", "--train.threads", "1", "--bench.warmup_steps", "0",
+                                 "--bench.steps", "6", "--bench.json", json});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  for (const char* line : {"load ", "train ", "evaluate ", "memory "}) {
+    EXPECT_NE(bench.out.find(line), std::string::npos) << bench.out;
+  }
+  const auto figures = nlohmann::json::parse(test::read_file(json));
+  for (const char* key : {"load_sequences_per_s", "train_sequences_per_s", "evaluate_sessions_per_s"}) {
+    EXPECT_GT(figures[key].get<double>(), 0) << key;
+  }
+  const std::string log = test::read_file(runs / "a" / "metrics.jsonl");
+  const auto first = nlohmann::json::parse(log.substr(0, log.find('\n')));
+  ASSERT_EQ(first["event"], "train") << log;
+  EXPECT_DOUBLE_EQ(figures["mean_loss"].get<double>(), first["loss"].get<double>());
+
+  const auto bad = run_seqrec({"bench", "--data.path", (*data_ / "synthetic").string(), "--bench.steps", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bench.steps"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace seqrec

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "seqrec/data/schema.h"
+#include "seqrec/model/dropout.h"
 #include "seqrec/model/embedding_table.h"
 
 namespace seqrec::model {
@@ -54,7 +55,7 @@ class FeatureEncoderImpl : public torch::nn::Module {
   torch::nn::Linear hidden_{nullptr};      // mlp's second layer
   torch::Tensor bins_;                     // soft-one-hot: [bins, dim]
   torch::nn::LayerNorm norm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
   double mean_ = 0;
   double stddev_ = 1;
 };

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "seqrec/model/dropout.h"
+
 namespace seqrec::model {
 
 enum class Activation { Relu, Gelu };
@@ -18,7 +20,7 @@ class FeedForwardImpl : public torch::nn::Module {
  private:
   Activation activation_;
   torch::nn::Linear expand_{nullptr}, contract_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "seqrec/model/dropout.h"
 #include "seqrec/model/sequence_body.h"
 
 namespace seqrec::model {
@@ -30,7 +31,7 @@ class Gru4recBodyImpl : public SequenceBodyImpl {
 
  private:
   torch::nn::GRU gru_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(Gru4recBody);
 

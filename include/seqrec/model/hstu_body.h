@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "seqrec/model/dropout.h"
 #include "seqrec/model/relative_attention_bias.h"
 #include "seqrec/model/sequence_body.h"
 
@@ -41,7 +42,7 @@ class HstuBlockImpl : public torch::nn::Module {
   torch::nn::LayerNorm input_norm_{nullptr}, attention_norm_{nullptr};
   torch::nn::Linear uvqk_{nullptr}, output_{nullptr};
   RelativeAttentionBias bias_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(HstuBlock);
 

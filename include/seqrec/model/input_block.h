@@ -19,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "seqrec/data/schema.h"
+#include "seqrec/model/dropout.h"
 #include "seqrec/model/embedding_table.h"
 #include "seqrec/model/feature_encoder.h"
 
@@ -77,7 +78,7 @@ class InputBlockImpl : public torch::nn::Module {
   torch::Tensor mask_embedding_;
   torch::nn::Embedding positions_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(InputBlock);
 

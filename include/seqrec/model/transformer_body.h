@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "seqrec/model/attention.h"
+#include "seqrec/model/dropout.h"
 #include "seqrec/model/feed_forward.h"
 #include "seqrec/model/sequence_body.h"
 
@@ -36,7 +37,7 @@ class TransformerBlockImpl : public torch::nn::Module {
   bool norm_first_;
   torch::nn::LayerNorm attention_norm_{nullptr}, feed_forward_norm_{nullptr};
   MultiHeadAttention attention_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
   FeedForward feed_forward_{nullptr};
 };
 TORCH_MODULE(TransformerBlock);

@@ -20,6 +20,12 @@ struct StepOutcome {
   bool skipped = false;  // the loss was not finite on some rank: nothing was updated
 };
 
+// The seed of step `step` of a run seeded with `run_seed`: its masks and negatives.
+uint64_t step_seed(uint64_t run_seed, int64_t step);
+// What torch's generator is seeded with on `rank` once the model is built: dropout draws
+// differently on every rank.
+uint64_t dropout_seed(uint64_t run_seed, int rank);
+
 // Collective. `seed` is the step's (masks and negatives), the same on every rank.
 StepOutcome train_step(model::RecommenderImpl& model, const Batch& share, uint64_t seed,
                        DistributedOptimizer& optimizer, comm::Communicator& comm);

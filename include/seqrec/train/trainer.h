@@ -32,8 +32,10 @@
 
 #include "seqrec/comm/communicator.h"
 #include "seqrec/data/dataset.h"
+#include "seqrec/data/loader.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/train/checkpointer.h"
+#include "seqrec/train/distributed_optimizer.h"
 #include "seqrec/train/evaluator.h"
 
 namespace seqrec::train {
@@ -74,6 +76,12 @@ struct TrainResult {
   std::vector<double> losses;        // the global mean loss of every step this process took
   bool preempted = false;            // stopped by a signal after saving; no test metrics
 };
+
+// What train_model makes of its options (seqrec bench makes the same): the optimizer's,
+// this rank's loader's, and the validation's.
+OptimizerOptions optimizer_options(const TrainOptions& options);
+LoaderOptions loader_options(const TrainOptions& options, int64_t max_seq_len, const comm::Communicator& comm);
+EvalOptions validation_options(const TrainOptions& options, int64_t max_seq_len);
 
 TrainResult train_model(model::Recommender& recommender, const Dataset& dataset, const TrainOptions& options,
                         int64_t max_seq_len, std::shared_ptr<comm::Communicator> comm);

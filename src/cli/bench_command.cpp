@@ -1,0 +1,150 @@
+// seqrec bench: the throughput of a training configuration, measured as `seqrec train`
+// would run it (same options, same loader, step and optimizer), without training to the
+// end: loading alone, training steps, and one full-catalog evaluation of the validation
+// split. Under mpirun it measures all ranks together.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "seqrec/comm/make_communicator.h"
+#include "seqrec/comm/mpi_environment.h"
+#include "seqrec/core/error.h"
+#include "seqrec/core/threads.h"
+#include "seqrec/data/dataset.h"
+#include "seqrec/parallel/sharded_embedding_table.h"
+#include "seqrec/train/step_timing.h"
+#include "seqrec/train/train_step.h"
+#include "seqrec/train/trainer.h"
+#include "train_options.h"
+
+namespace seqrec::cli {
+
+namespace {
+
+struct BenchOptions {
+  int64_t warmup_steps = 20;
+  int64_t steps = 200;
+  bool evaluate = true;
+  std::string json;
+};
+
+BenchOptions& bound_bench_options() {
+  static BenchOptions options;
+  return options;
+}
+
+void describe(po::options_description& d) {
+  BenchOptions& b = bound_bench_options();
+  const BenchOptions defaults;
+  po::options_description bench("bench");
+  bench.add_options()
+      ("bench.warmup_steps", po::value(&b.warmup_steps)->default_value(defaults.warmup_steps), "untimed training steps first")
+      ("bench.steps", po::value(&b.steps)->default_value(defaults.steps), "timed training steps (and as many batches loaded alone)")
+      ("bench.evaluate", po::value(&b.evaluate)->default_value(defaults.evaluate), "also time one full-catalog evaluation of the validation split")
+      ("bench.json", po::value(&b.json)->default_value(""), "also write the figures to this JSON file (rank 0)");
+  d.add(bench);
+  describe_train_options(d);
+}
+
+double seconds_of(const std::function<void()>& work) {
+  const auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int run(const po::variables_map&) {
+  TrainCommandOptions& o = bound_train_options();
+  const BenchOptions& b = bound_bench_options();
+  complete_model_options(o);
+  if (b.steps < 1) fail("bench.steps must be at least 1 (got ", b.steps, ")");
+  if (b.warmup_steps < 0) fail("bench.warmup_steps must be 0 or more (got ", b.warmup_steps, ")");
+  const comm::MpiEnvironment mpi;
+  std::shared_ptr<comm::Communicator> comm =
+      comm::make_communicator(o.dist.backend, std::chrono::seconds(o.dist.timeout_s));
+  if (o.train.batch_size < comm->size()) {
+    fail("train.batch_size (", o.train.batch_size, ") must be at least the number of ranks (", comm->size(), ")");
+  }
+  const bool lead = comm->rank() == 0;
+  const int threads = threads_per_rank(o.train.threads);
+  configure_threads(threads);
+  const Dataset dataset = Dataset::open(o.data);
+  torch::manual_seed(o.train.seed);
+  model::Recommender recommender = model::build_recommender(
+      o.model, dataset.schema(), parallel::sharded_table_factory(comm, o.dist.shard_threshold));
+  train::DistributedOptimizer optimizer(*recommender, comm, train::optimizer_options(o.train));
+  torch::manual_seed(train::dropout_seed(o.train.seed, comm->rank()));
+
+  const LoaderOptions loader_options = train::loader_options(o.train, o.model.max_seq_len, *comm);
+  if (lead) {
+    std::printf("bench: %s body, %s masking, %s loss, d_model %lld, %lld layers; %lld training sessions, %lld items; "
+                "%d rank(s) x %d thread(s), global batch %lld\n",
+                o.model.body.c_str(), o.model.masking.c_str(), o.model.loss.c_str(),
+                static_cast<long long>(o.model.d_model), static_cast<long long>(o.model.layers),
+                static_cast<long long>(dataset.num_sessions(kSplitTrain)),
+                static_cast<long long>(dataset.schema().item().cardinality), comm->size(), threads,
+                static_cast<long long>(o.train.batch_size));
+    std::fflush(stdout);
+  }
+  nlohmann::json figures = {{"ranks", comm->size()}, {"threads_per_rank", threads},
+                            {"global_batch", o.train.batch_size}, {"steps", b.steps}};
+
+  Loader loading(dataset, loader_options);
+  const train::StepTiming load = train::time_loading(loading, *comm, b.steps);
+  figures["load_sequences_per_s"] = static_cast<double>(load.sessions) / load.seconds;
+
+  Loader loader(dataset, loader_options);
+  recommender->train();
+  if (b.warmup_steps > 0) {
+    train::time_train_steps(*recommender, loader, optimizer, *comm, o.train.seed, 0, b.warmup_steps);
+  }
+  const train::StepTiming t =
+      train::time_train_steps(*recommender, loader, optimizer, *comm, o.train.seed, b.warmup_steps, b.steps);
+  figures["train_sequences_per_s"] = static_cast<double>(t.sessions) / t.seconds;
+  figures["train_positions_per_s"] = static_cast<double>(t.positions) / t.seconds;
+  figures["ms_per_step_mean"] = t.mean_ms();
+  figures["ms_per_step_p50"] = t.percentile_ms(0.5);
+  figures["ms_per_step_p90"] = t.percentile_ms(0.9);
+  figures["mean_loss"] = t.mean_loss;
+
+  if (lead) {
+    std::printf("load      %9.0f sequences/s (loader alone)\n", figures["load_sequences_per_s"].get<double>());
+    std::printf("train     %9.0f sequences/s  %9.0f labelled positions/s  ms/step mean %.2f p50 %.2f p90 %.2f"
+                "  mean loss %.4f\n",
+                figures["train_sequences_per_s"].get<double>(), figures["train_positions_per_s"].get<double>(),
+                t.mean_ms(), t.percentile_ms(0.5), t.percentile_ms(0.9), t.mean_loss);
+    std::fflush(stdout);
+  }
+  if (b.evaluate) {
+    const train::EvalOptions eval = train::validation_options(o.train, o.model.max_seq_len);
+    comm->barrier();
+    const double seconds = seconds_of([&] { train::evaluate(recommender, dataset, eval, *comm); });
+    const double sessions = static_cast<double>(dataset.num_sessions(kSplitValid));
+    figures["evaluate_sessions_per_s"] = sessions / seconds;
+    if (lead) std::printf("evaluate  %9.0f sessions/s (validation split, all items ranked)\n", sessions / seconds);
+  }
+  const double rss = train::max_over_ranks({train::peak_rss_mib()}, *comm)[0];
+  figures["peak_rss_mib_max"] = rss;
+  if (lead) {
+    std::printf("memory    %9.1f MiB peak resident (largest rank)\n", rss);
+    if (!b.json.empty()) std::ofstream(b.json) << figures.dump(2) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command bench_command() {
+  Command c;
+  c.name = "bench";
+  c.summary = "measure loading, training-step and evaluation throughput of a train configuration";
+  c.describe = describe;
+  c.run = run;
+  return c;
+}
+
+}  // namespace seqrec::cli
