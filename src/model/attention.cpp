@@ -30,23 +30,31 @@ torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const 
   return x.view({x.size(0), x.size(1), heads_, x.size(2) / heads_}).transpose(1, 2);
 }
 
-// softmax(Q K^T / sqrt(d_head)) V with dropout on the attention weights. This is where a
-// LibTorch 2.x build can call torch::scaled_dot_product_attention (same mask convention:
-// true = attend) behind #if TORCH_VERSION_MAJOR >= 2.
+// softmax(Q K^T / sqrt(d_head) + bias) V with dropout on the attention weights. This is
+// where a LibTorch 2.x build can call torch::scaled_dot_product_attention (same mask
+// convention: true = attend) behind #if TORCH_VERSION_MAJOR >= 2.
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, const torch::Tensor& key_value_input,
                                               const torch::Tensor& allowed, const torch::Tensor& bias) {
   const torch::Tensor q = split_heads(query_(query_input));
   const torch::Tensor k = split_heads(key_(key_value_input));
   const torch::Tensor v = split_heads(value_(key_value_input));
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
-  if (bias.defined()) scores = scores + bias;
-  // The lowest float, not -inf: a row of -inf alone would give NaN, and its gradient NaN
-  // everywhere. Elsewhere exp(lowest - max) is 0 as exp(-inf) is, and the weights of keys
-  // not allowed are zeroed after, so a row with none allowed is all zeros.
+  const int64_t batch = q.size(0), queries = q.size(2), keys = k.size(2);
+  // Blocked keys get the lowest float added to their scores, not -inf: a row of -inf
+  // alone would give NaN, and its gradient NaN everywhere. exp(lowest - max) is 0 as
+  // exp(-inf) is, and the weights of blocked keys are zeroed after the softmax, so a row
+  // with none allowed is all zeros. Mask, bias and scale go into one baddbmm: no
+  // separate division and masked_fill in forward and backward.
   const torch::Tensor blocked = allowed.logical_not();
-  scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
-  const torch::Tensor weights =
-      model::dropout(torch::softmax(scores, -1).masked_fill(blocked, 0.0), dropout_, is_training());
+  torch::Tensor offsets =
+      torch::zeros(blocked.sizes(), q.options()).masked_fill_(blocked, std::numeric_limits<float>::lowest());
+  if (bias.defined()) offsets = offsets + bias;
+  const int64_t rows = batch * heads_;
+  const torch::Tensor scores =
+      torch::baddbmm(offsets.expand({batch, heads_, queries, keys}).reshape({rows, queries, keys}),
+                     q.reshape({rows, queries, q.size(3)}), k.reshape({rows, keys, k.size(3)}).transpose(1, 2),
+                     /*beta=*/1, /*alpha=*/1 / std::sqrt(static_cast<double>(q.size(3))));
+  const torch::Tensor weights = model::dropout(
+      torch::softmax(scores.view({batch, heads_, queries, keys}), -1).masked_fill(blocked, 0.0), dropout_, is_training());
   const torch::Tensor heads = torch::matmul(weights, v).transpose(1, 2).contiguous();
   return output_(heads.view({heads.size(0), heads.size(1), heads.size(2) * heads.size(3)}));
 }
