@@ -76,7 +76,7 @@ void describe(po::options_description& o) {
       ("synthetic.mean-length", po::value<double>()->default_value(20), "mean events per user (>= 3)")
       ("synthetic.categories", po::value<int64_t>()->default_value(20), "item categories")
       ("synthetic.successors", po::value<int64_t>()->default_value(3), "preferred next items per item")
-      ("synthetic.follow", po::value<double>()->default_value(0.8),
+      ("synthetic.follow", po::value<double>()->default_value(0.8, "0.8"),
        "probability that the next item is a preferred successor")
       ("synthetic.exponent", po::value<double>()->default_value(1.0), "Zipf exponent of item popularity");
   // clang-format on

@@ -21,6 +21,19 @@ void add_common_options(po::options_description& common) {
       ("log-level", po::value<std::string>()->default_value("info"), "debug|info|warn|error");
 }
 
+}  // namespace
+
+std::string shortest_text(double value) {
+  for (int digits = 15;; ++digits) {
+    std::ostringstream out;
+    out.precision(digits);
+    out << value;
+    if (digits >= 17 || std::stod(out.str()) == value) return out.str();
+  }
+}
+
+namespace {
+
 std::string value_text(const po::variable_value& value) {
   const boost::any& any = value.value();
   if (auto* v = boost::any_cast<std::string>(&any)) return *v;
@@ -28,16 +41,8 @@ std::string value_text(const po::variable_value& value) {
   if (auto* v = boost::any_cast<int>(&any)) return std::to_string(*v);
   if (auto* v = boost::any_cast<int64_t>(&any)) return std::to_string(*v);
   if (auto* v = boost::any_cast<uint64_t>(&any)) return std::to_string(*v);
-  if (auto* v = boost::any_cast<double>(&any)) {
-    // The shortest text that reads back to the same double: 0.2 stays "0.2", 1/6 keeps
-    // every digit, so a run's recorded config rebuilds exactly the options it ran with.
-    for (int digits = 15;; ++digits) {
-      std::ostringstream out;
-      out.precision(digits);
-      out << *v;
-      if (digits >= 17 || std::stod(out.str()) == *v) return out.str();
-    }
-  }
+  // A run's recorded config rebuilds exactly the options it ran with.
+  if (auto* v = boost::any_cast<double>(&any)) return shortest_text(*v);
   if (auto* v = boost::any_cast<std::vector<std::string>>(&any)) {
     std::string joined;
     for (const auto& s : *v) joined += (joined.empty() ? "" : ",") + s;

@@ -166,14 +166,18 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
       result.losses.push_back(loss);
       state.loss_sum += loss;
       ++state.loss_count;
+      for (const auto& [task, mean] : outcome.task_losses) state.task_loss_sums[task] += mean;
       ++state.step;
       ++epoch_step;
       progress.update(epoch_step, "loss " + std::to_string(loss));
       if (options.log_every > 0 && state.step % options.log_every == 0) {
-        record("train", state.step, epoch,
-               {{"loss", state.loss_sum / state.loss_count}, {"lr", schedule.at(state.step - 1)}});
+        std::map<std::string, double> values = {{"loss", state.loss_sum / state.loss_count},
+                                                {"lr", schedule.at(state.step - 1)}};
+        for (const auto& [task, sum] : state.task_loss_sums) values[task + "/loss"] = sum / state.loss_count;
+        record("train", state.step, epoch, values);
         state.loss_sum = 0;
         state.loss_count = 0;
+        state.task_loss_sums.clear();
       }
       if (options.eval_every > 0 && state.step % options.eval_every == 0) validate(state.step, epoch);
       state.loader = loader.state();

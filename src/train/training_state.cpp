@@ -43,6 +43,7 @@ std::string state_to_json(const TrainingState& s) {
         {"shuffle", s.loader.shuffle}}},
       {"loss_sum", s.loss_sum},
       {"loss_count", s.loss_count},
+      {"task_loss_sums", s.task_loss_sums},
       {"finished", s.finished},
       {"early_stopping",
        {{"best", e.best},
@@ -68,6 +69,8 @@ TrainingState state_from_json(const std::string& text) {
     s.loader.shuffle = l.at("shuffle").get<bool>();
     s.loss_sum = j.at("loss_sum").get<double>();
     s.loss_count = j.at("loss_count").get<int64_t>();
+    // Absent from checkpoints written before session tasks logged their losses.
+    if (j.contains("task_loss_sums")) s.task_loss_sums = j.at("task_loss_sums").get<std::map<std::string, double>>();
     s.finished = j.at("finished").get<bool>();
     const auto& e = j.at("early_stopping");
     s.early_stopping.best = e.at("best").get<double>();

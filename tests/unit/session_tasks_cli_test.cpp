@@ -47,7 +47,7 @@ class SessionTasksCliTest : public ::testing::Test {
         {"data.path", data().string()}, {"train.epochs", "2"}, {"train.batch_size", "32"}, {"model.d_model", "16"},
         {"train.threads", "1"}, {"data.max_seq_len", "20"}, {"model.tasks", "next-item,classify:gender,regress:age"},
         {"model.task_weights", "1,1,0.5"}, {"model.summary", "mean"}, {"eval.sampled_negatives", "20"},
-        {"train.run_dir", run_dir.string()}};
+        {"train.log_every", "10"}, {"train.run_dir", run_dir.string()}};
     for (const auto& [name, value] : changes) options[name] = value;
     std::vector<std::string> args = {"train"};
     for (const auto& [name, value] : options) args.insert(args.end(), {"--" + name, value});
@@ -74,12 +74,19 @@ TEST_F(SessionTasksCliTest, ResultAndLogHoldEveryTasksMetrics) {
   EXPECT_GT(result["test"]["age/rmse"].get<double>(), 1.0);
   std::istringstream log(test::read_file(run() / "metrics.jsonl"));
   std::string line;
-  int valid = 0;
+  int valid = 0, train = 0;
   while (std::getline(log, line)) {
     const auto j = nlohmann::json::parse(line);
     if (j["event"] == "valid") valid += j.contains("gender/auc") && j.contains("age/mae");
+    if (j["event"] != "train") continue;
+    ++train;
+    // Each task's own mean loss next to the weighted total (task weights 1, 1, 0.5).
+    ASSERT_TRUE(j.contains("gender/loss") && j.contains("age/loss")) << line;
+    EXPECT_GT(j["gender/loss"].get<double>(), 0) << line;
+    EXPECT_GT(j["loss"].get<double>(), j["gender/loss"].get<double>() + 0.5 * j["age/loss"].get<double>()) << line;
   }
   EXPECT_EQ(valid, 2);
+  EXPECT_GT(train, 0);
 }
 
 TEST_F(SessionTasksCliTest, EvaluateWithTheModelFileGivesTheTestMetrics) {

@@ -31,6 +31,10 @@ struct ParsedOptions {
 // parses args (without the program and command names).
 ParsedOptions parse_options(const OptionsRequest& request, const std::vector<std::string>& args);
 
+// The shortest text that reads back to the same double: 0.2 is "0.2" (Boost's default
+// text for a default value would be 0.20000000000000001), 1/6 keeps every digit.
+std::string shortest_text(double value);
+
 // The effective configuration as an INI text, sections in order of first appearance.
 std::string render_config(const po::options_description& described, const po::variables_map& values);
 

@@ -38,6 +38,7 @@ struct TrainingState {
   LoaderState loader;                // the next batch: its epoch and position in it
   double loss_sum = 0;               // the metrics log's current interval
   int64_t loss_count = 0;
+  std::map<std::string, double> task_loss_sums;  // each session task's unweighted mean, summed likewise
   bool finished = false;             // the loop is over (steps, epochs or patience spent)
   EarlyStopping early_stopping;
 };
