@@ -188,18 +188,6 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema
     sasrec.dropout = o.dropout;
     return std::make_shared<SasrecBodyImpl>(sasrec);
   }
-  if (o.body == "xlnet") {
-    XlnetOptions xlnet;
-    xlnet.d_model = o.d_model;
-    xlnet.layers = o.layers;
-    xlnet.heads = o.heads;
-    xlnet.d_ff = o.d_ff > 0 ? o.d_ff : 4 * o.d_model;
-    xlnet.dropout = o.dropout;
-    xlnet.norm_first = o.norm == "pre";
-    xlnet.activation = o.activation == "gelu" ? Activation::Gelu : Activation::Relu;
-    xlnet.max_seq_len = o.max_seq_len;
-    return std::make_shared<XlnetBodyImpl>(xlnet);
-  }
   TransformerOptions transformer;
   transformer.d_model = o.d_model;
   transformer.layers = o.layers;
@@ -209,6 +197,12 @@ std::shared_ptr<SequenceBodyImpl> build_body(const ModelOptions& o, const Schema
   transformer.norm_first = o.norm == "pre";
   transformer.activation = o.activation == "gelu" ? Activation::Gelu : Activation::Relu;
   transformer.causal = o.masking == "clm";
+  if (o.body == "xlnet") {
+    XlnetOptions xlnet;
+    xlnet.blocks = transformer;
+    xlnet.max_seq_len = o.max_seq_len;
+    return std::make_shared<XlnetBodyImpl>(xlnet);
+  }
   return std::make_shared<TransformerBodyImpl>(transformer);
 }
 

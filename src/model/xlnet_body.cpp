@@ -8,22 +8,11 @@ namespace {
 
 RelativeBiasOptions bias_options(const XlnetOptions& o) {
   RelativeBiasOptions bias;
-  bias.heads = o.heads;
+  bias.heads = o.blocks.heads;
   bias.max_seq_len = o.max_seq_len;
   bias.position_buckets = o.position_buckets;
   bias.bidirectional = true;
   return bias;
-}
-
-TransformerOptions block_options(const XlnetOptions& o) {
-  TransformerOptions block;
-  block.d_model = o.d_model;
-  block.heads = o.heads;
-  block.d_ff = o.d_ff;
-  block.dropout = o.dropout;
-  block.norm_first = o.norm_first;
-  block.activation = o.activation;
-  return block;
 }
 
 }  // namespace
@@ -37,9 +26,9 @@ TwoStreamMasks two_stream_masks(const torch::Tensor& mask, const torch::Tensor& 
 XlnetBodyImpl::XlnetBodyImpl(const XlnetOptions& o) : bias_options_(bias_options(o)) {
   bias_ = register_module("relative_bias", RelativeAttentionBias(bias_options_));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < o.layers; ++i) blocks_->push_back(TransformerBlock(block_options(o)));
-  if (o.norm_first) {
-    final_norm_ = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.d_model})));
+  for (int64_t i = 0; i < o.blocks.layers; ++i) blocks_->push_back(TransformerBlock(o.blocks));
+  if (o.blocks.norm_first) {
+    final_norm_ = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.blocks.d_model})));
   }
 }
 

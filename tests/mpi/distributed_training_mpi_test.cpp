@@ -25,6 +25,7 @@
 #include "seqrec/train/train_step.h"
 #include "support/model_batches.h"
 #include "support/shared_random_dataset.h"
+#include "support/world_and_alone_test.h"
 
 namespace seqrec::train {
 namespace {
@@ -164,22 +165,10 @@ double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
          std::max(1e-12, b.to(torch::kFloat64).norm().item<double>());
 }
 
-class DistributedMpiTest : public testing::Test {
+class DistributedMpiTest : public test::WorldAndAloneTest {
  protected:
-  static void SetUpTestSuite() {
-    shared_ = new test::SharedRandomDataset("distributed-training", data_options());
-    world_ = std::make_shared<comm::MpiCommunicator>(std::chrono::seconds(120));
-    alone_ = std::make_shared<comm::MpiCommunicator>(std::chrono::seconds(120), MPI_COMM_SELF);
-  }
-  static void TearDownTestSuite() {
-    world_.reset();
-    alone_.reset();
-    delete shared_;
-  }
+  static void SetUpTestSuite() { set_up("distributed-training", data_options()); }
 
-  static inline test::SharedRandomDataset* shared_ = nullptr;
-  static inline std::shared_ptr<comm::Communicator> world_;
-  static inline std::shared_ptr<comm::Communicator> alone_;
 };
 
 class DistributedTrainingMpiTest : public DistributedMpiTest, public testing::WithParamInterface<ModelSetup> {};

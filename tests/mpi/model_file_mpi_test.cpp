@@ -21,6 +21,7 @@
 #include "seqrec/train/recommend.h"
 #include "support/model_batches.h"
 #include "support/shared_random_dataset.h"
+#include "support/world_and_alone_test.h"
 
 namespace seqrec::train {
 namespace {
@@ -80,18 +81,9 @@ std::map<std::string, torch::Tensor> whole_parameters(model::RecommenderImpl& mo
   return out;
 }
 
-class ModelFileMpiTest : public testing::Test {
+class ModelFileMpiTest : public test::WorldAndAloneTest {
  protected:
-  static void SetUpTestSuite() {
-    shared_ = new test::SharedRandomDataset("model-file", data_options());
-    world_ = std::make_shared<comm::MpiCommunicator>(std::chrono::seconds(120));
-    alone_ = std::make_shared<comm::MpiCommunicator>(std::chrono::seconds(120), MPI_COMM_SELF);
-  }
-  static void TearDownTestSuite() {
-    world_.reset();
-    alone_.reset();
-    delete shared_;
-  }
+  static void SetUpTestSuite() { set_up("model-file", data_options()); }
 
   // A model of the data set's schema whose weights are not its initial ones.
   static model::Recommender trained_looking_model(const model::TableFactory& tables, uint64_t seed) {
@@ -116,9 +108,6 @@ class ModelFileMpiTest : public testing::Test {
 
   std::filesystem::path model_path(const std::string& name) const { return shared_->dataset().dir() / name; }
 
-  static inline test::SharedRandomDataset* shared_ = nullptr;
-  static inline std::shared_ptr<comm::Communicator> world_;
-  static inline std::shared_ptr<comm::Communicator> alone_;
 };
 
 TEST_F(ModelFileMpiTest, RoundTripHoldsEverythingBitForBit) {

@@ -15,6 +15,7 @@
 #include "seqrec/train/evaluator.h"
 #include "support/model_batches.h"
 #include "support/shared_random_dataset.h"
+#include "support/world_and_alone_test.h"
 
 namespace seqrec::train {
 namespace {
@@ -30,18 +31,9 @@ test::RandomDatasetOptions data_options() {
   return options;
 }
 
-class SessionEvaluationMpiTest : public testing::Test {
+class SessionEvaluationMpiTest : public test::WorldAndAloneTest {
  protected:
-  static void SetUpTestSuite() {
-    shared_ = new test::SharedRandomDataset("session-evaluation", data_options());
-    world_ = std::make_shared<comm::MpiCommunicator>(std::chrono::seconds(120));
-    alone_ = std::make_shared<comm::MpiCommunicator>(std::chrono::seconds(120), MPI_COMM_SELF);
-  }
-  static void TearDownTestSuite() {
-    world_.reset();
-    alone_.reset();
-    delete shared_;
-  }
+  static void SetUpTestSuite() { set_up("session-evaluation", data_options()); }
 
   static std::map<std::string, double> evaluated(const std::shared_ptr<comm::Communicator>& comm,
                                                  const EvalOptions& eval) {
@@ -56,10 +48,6 @@ class SessionEvaluationMpiTest : public testing::Test {
         model::build_recommender(o, shared_->dataset().schema(), parallel::sharded_table_factory(comm, 0));
     return evaluate(model, shared_->dataset(), eval, *comm);
   }
-
-  static inline test::SharedRandomDataset* shared_ = nullptr;
-  static inline std::shared_ptr<comm::Communicator> world_;
-  static inline std::shared_ptr<comm::Communicator> alone_;
 };
 
 TEST_F(SessionEvaluationMpiTest, RanksReportWhatOneRankReports) {

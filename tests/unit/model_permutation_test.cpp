@@ -140,12 +140,12 @@ TEST(ModelXlnetBody, StreamMasksFollowTheOrder) {
 
 XlnetOptions small_xlnet(bool norm_first) {
   XlnetOptions options;
-  options.d_model = 16;
-  options.layers = 2;
-  options.heads = 2;
-  options.d_ff = 32;
-  options.dropout = 0.0;
-  options.norm_first = norm_first;
+  options.blocks.d_model = 16;
+  options.blocks.layers = 2;
+  options.blocks.heads = 2;
+  options.blocks.d_ff = 32;
+  options.blocks.dropout = 0.0;
+  options.blocks.norm_first = norm_first;
   options.max_seq_len = 8;
   options.position_buckets = 4;  // fewer than the distances: the logarithmic buckets are used
   return options;

@@ -26,20 +26,16 @@
 
 #include <torch/torch.h>
 
-#include "seqrec/model/feed_forward.h"
 #include "seqrec/model/relative_attention_bias.h"
 #include "seqrec/model/sequence_body.h"
+#include "seqrec/model/transformer_body.h"
 
 namespace seqrec::model {
 
 struct XlnetOptions {
-  int64_t d_model = 64;
-  int64_t layers = 2;
-  int64_t heads = 2;
-  int64_t d_ff = 256;
-  double dropout = 0.1;
-  bool norm_first = false;  // XLNet's blocks are post-LN
-  Activation activation = Activation::Gelu;
+  // The shared blocks (XLNet's are post-LN); `causal` is not read: the factorisation order
+  // decides what each stream sees.
+  TransformerOptions blocks{64, 2, 2, 256, 0.1, /*norm_first=*/false, Activation::Gelu, /*causal=*/false};
   int64_t max_seq_len = 50;
   int64_t position_buckets = 32;
 };
