@@ -12,7 +12,7 @@ namespace {
 
 std::unique_ptr<parallel::RowSparseOptimizer> sparse_optimizer(const torch::Tensor& rows,
                                                                const OptimizerOptions& o) {
-  if (o.sparse == "adam") {
+  if (o.sparse == "adam" || o.sparse == "lazy-adam") {
     parallel::RowSparseAdamOptions adam;
     adam.lr = o.lr;
     adam.weight_decay = o.weight_decay;
@@ -25,7 +25,7 @@ std::unique_ptr<parallel::RowSparseOptimizer> sparse_optimizer(const torch::Tens
     adagrad.lr = o.lr;
     return std::make_unique<parallel::RowSparseAdagrad>(rows, adagrad);
   }
-  fail("train.sparse_optimizer: unknown value '", o.sparse, "' (valid: adam, adagrad)");
+  fail("train.sparse_optimizer: unknown value '", o.sparse, "' (valid: adam, lazy-adam, adagrad)");
 }
 
 std::vector<torch::Tensor> shards(const parallel::ParameterGroups& groups) {
@@ -61,7 +61,15 @@ double DistributedOptimizer::step() {
                           ? parallel::clip_grad_norm(groups_.replicated, sharded, options_.clip_norm, *comm_)
                           : parallel::global_grad_norm(groups_.replicated, sharded, *comm_);
   dense_->step();
-  for (size_t i = 0; i < sparse_.size(); ++i) sparse_[i]->step(groups_.sharded[i]->take_touched_rows());
+  for (size_t i = 0; i < sparse_.size(); ++i) {
+    torch::Tensor rows = groups_.sharded[i]->take_touched_rows();
+    // adam steps every row, as AdamW on the whole table would: a row's moments go on
+    // moving it after its batch. Lazy Adam moves a row only when a batch touches it,
+    // which learned Beauty's BCE SASRec about half as fast (valid NDCG@10 0.0246 against
+    // 0.0316 after 17 epochs).
+    if (options_.sparse == "adam") rows = torch::ones_like(rows);
+    sparse_[i]->step(rows);
+  }
   zero();
   return norm;
 }

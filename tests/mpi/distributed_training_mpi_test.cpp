@@ -125,7 +125,8 @@ std::map<std::string, torch::Tensor> whole_parameters(torch::nn::Module& model, 
 }
 
 RunResult train_steps(const ModelSetup& setup, const Dataset& dataset, std::shared_ptr<comm::Communicator> comm,
-                      const std::function<void(Batch&, int64_t)>& edit_batch = {}) {
+                      const std::function<void(Batch&, int64_t)>& edit_batch = {},
+                      const std::string& sparse_optimizer = "adam") {
   torch::manual_seed(3);
   model::Recommender model = model::build_recommender(
       setup.model, dataset.schema(), parallel::sharded_table_factory(comm, setup.shard_threshold));
@@ -134,6 +135,7 @@ RunResult train_steps(const ModelSetup& setup, const Dataset& dataset, std::shar
   optimizer_options.weight_decay = 0.01;
   optimizer_options.clip_norm = 1.0;
   optimizer_options.bucket_bytes = 4096;  // several buckets even for this small model
+  optimizer_options.sparse = sparse_optimizer;
   DistributedOptimizer optimizer(*model, comm, optimizer_options);
 
   LoaderOptions loader_options;
@@ -219,6 +221,35 @@ TEST_P(DistributedTrainingMpiTest, EachRankHoldsItsShareOfTheItemRows) {
 
 INSTANTIATE_TEST_SUITE_P(Models, DistributedTrainingMpiTest, testing::ValuesIn(setups()),
                          [](const testing::TestParamInfo<ModelSetup>& info) { return info.param.name; });
+
+// Parameters by name without the last part: a sharded table's "....shard" and a
+// replicated table's "....weight" are the same table.
+std::map<std::string, torch::Tensor> by_module(const std::map<std::string, torch::Tensor>& parameters) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& [name, value] : parameters) out[name.substr(0, name.rfind('.'))] = value;
+  return out;
+}
+
+// sparse_optimizer adam steps every row of a shard each step: the sharded item table
+// trains as the replicated one does under AdamW. lazy-adam moves only the rows a batch
+// touched, and ends elsewhere.
+TEST_F(DistributedMpiTest, ShardedAdamTrainsAsReplicatedAdamW) {
+  ASSERT_EQ(shared_->error(), "");
+  ModelSetup sharded{"bce", options("sasrec", "clm", "bce", false), 0};
+  ModelSetup replicated = sharded;
+  replicated.shard_threshold = -1;
+  const auto every_row = by_module(train_steps(sharded, shared_->dataset(), world_).parameters);
+  const auto dense = by_module(train_steps(replicated, shared_->dataset(), world_).parameters);
+  const auto lazy = by_module(train_steps(sharded, shared_->dataset(), world_, {}, "lazy-adam").parameters);
+  ASSERT_EQ(every_row.size(), dense.size());
+  double lazy_gap = 0;
+  for (const auto& [name, value] : dense) {
+    ASSERT_TRUE(every_row.count(name)) << name;
+    EXPECT_LT(relative_difference(every_row.at(name), value), 1e-4) << name;
+    lazy_gap = std::max(lazy_gap, relative_difference(lazy.at(name), value));
+  }
+  EXPECT_GT(lazy_gap, 1e-3);
+}
 
 TEST_F(DistributedMpiTest, ANonFiniteLossOnOneRankSkipsTheStepOnAll) {
   ASSERT_EQ(shared_->error(), "");

@@ -29,7 +29,7 @@ struct OptimizerOptions {
   double beta1 = 0.9;                  // Adam's moment decays, dense and row-wise alike
   double beta2 = 0.98;
   double clip_norm = 1.0;              // 0: no clipping
-  std::string sparse = "adam";         // row-wise optimizer of sharded tables: adam | adagrad
+  std::string sparse = "adam";         // of sharded tables: adam (every row, as AdamW) | lazy-adam | adagrad (touched rows)
   int64_t bucket_bytes = parallel::GradientBuckets::kDefaultBucketBytes;
   bool overlap = true;                 // start bucket all-reduces during backward
 };

@@ -50,7 +50,7 @@ struct TrainOptions {
   std::string schedule = "constant"; // constant | linear | cosine
   int64_t warmup_steps = 0;
   double clip_norm = 1.0;            // 0: no clipping
-  std::string sparse_optimizer = "adam";  // of sharded tables: adam | adagrad
+  std::string sparse_optimizer = "adam";  // of sharded tables: adam (every row) | lazy-adam | adagrad
   bool overlap_reduction = true;     // dense gradient all-reduces start during backward
   int64_t eval_every = 0;            // steps; 0: after each epoch
   int64_t eval_batch_size = 256;
