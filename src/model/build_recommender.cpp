@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,16 +39,20 @@ const FeatureSpec* user_id_feature(const Schema& schema) {
   return nullptr;
 }
 
-// RTD is the electra body's objective and only its.
+// Which objectives each body can train: causal bodies only clm, the bidirectional
+// transformer clm and mlm; plm needs xlnet's query stream, rtd electra's discriminator.
+void check_body_and_masking(const ModelOptions& o) {
+  static const std::map<std::string, std::vector<std::string>> trainable = {
+      {"sasrec", {"clm"}},  {"sse-pt", {"clm"}}, {"gru4rec", {"clm"}},        {"hstu", {"clm"}},
+      {"xlnet", {"plm"}},   {"electra", {"rtd"}}, {"transformer", {"clm", "mlm"}}};
+  const std::vector<std::string>& valid = trainable.at(o.body);
+  if (std::find(valid.begin(), valid.end(), o.masking) != valid.end()) return;
+  std::string list;
+  for (const std::string& masking : valid) list += (list.empty() ? "" : ", ") + masking;
+  fail("model.masking: body '", o.body, "' cannot train '", o.masking, "' (valid for ", o.body, ": ", list, ")");
+}
+
 void check_replaced_token_options(const ModelOptions& o) {
-  if (o.body == "transformer" && o.masking == "rtd") {
-    fail("model.masking: body 'transformer' cannot train 'rtd' (valid for transformer: clm, mlm; rtd needs body "
-         "electra)");
-  }
-  if (o.body == "electra" && o.masking != "rtd") {
-    fail("model.masking: body 'electra' trains a generator and a discriminator and cannot train '", o.masking,
-         "' (valid for electra: rtd)");
-  }
   if (o.masking != "rtd") return;
   if (o.swap_probability > 0 || o.user_swap_probability > 0) {
     // A swapped input would blur what the discriminator calls original.
@@ -74,19 +80,8 @@ void check_options(const ModelOptions& o, const Schema& schema) {
   if (o.soft_one_hot_bins < 2) fail("model.soft_one_hot_bins must be at least 2 (got ", o.soft_one_hot_bins, ")");
   check_choice("norm", o.norm, {"pre", "post"});
   check_choice("activation", o.activation, {"gelu", "relu"});
-  if ((o.body == "sasrec" || o.body == "sse-pt" || o.body == "gru4rec" || o.body == "hstu") && o.masking != "clm") {
-    fail("model.masking: body '", o.body, "' is causal and cannot train '", o.masking, "' (valid for ", o.body,
-         ": clm)");
-  }
+  check_body_and_masking(o);
   check_replaced_token_options(o);
-  if (o.body == "transformer" && o.masking == "plm") {
-    fail("model.masking: body 'transformer' has no query stream and cannot train 'plm', which needs body xlnet "
-         "(valid for transformer: clm, mlm)");
-  }
-  if (o.body == "xlnet" && o.masking != "plm") {
-    fail("model.masking: body 'xlnet' trains its two streams under a permutation and cannot train '", o.masking,
-         "' (valid for xlnet: plm)");
-  }
   if (o.d_model < 1 || o.layers < 1 || o.heads < 1) {
     fail("model.d_model, model.layers and model.heads must be at least 1 (got ", o.d_model, ", ", o.layers, ", ",
          o.heads, ")");

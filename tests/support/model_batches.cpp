@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "seqrec/core/error.h"
+
 namespace seqrec::test {
 
 namespace {
@@ -54,6 +56,15 @@ Batch model_test_batch(const std::vector<std::vector<int64_t>>& sessions, int64_
   options.max_seq_len = max_seq_len;
   options.padding = padding;
   return collate(block, schema, options);
+}
+
+std::string build_error(const model::ModelOptions& options, int64_t items) {
+  try {
+    model::build_recommender(options, model_test_schema(items));
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 model::ModelOptions small_model_options(const std::string& body, const std::string& masking, const std::string& loss) {

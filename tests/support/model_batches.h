@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "seqrec/data/batch.h"
@@ -22,6 +23,10 @@ Batch model_test_batch(const std::vector<std::vector<int64_t>>& sessions, int64_
 
 // Small and without dropout, so that tests are fast and deterministic in eval mode.
 model::ModelOptions small_model_options(const std::string& body, const std::string& masking, const std::string& loss);
+
+// The message of the UserError that building `options` over model_test_schema(items)
+// throws; empty when it builds.
+std::string build_error(const model::ModelOptions& options, int64_t items = 30);
 
 // The item sessions of model_test_batch in a shape the tests over-fit: session s starts
 // at item 2 + s and steps through the catalogue by 1 + s % 3.

@@ -7,17 +7,9 @@
 namespace seqrec::model {
 namespace {
 
+using test::build_error;
 using test::model_test_schema;
 using test::small_model_options;
-
-std::string build_error(const ModelOptions& options) {
-  try {
-    build_recommender(options, model_test_schema(30));
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(ModelBuild, SasrecTrainsOnlyCausally) {
   const std::string message = build_error(small_model_options("sasrec", "mlm", "ce"));

@@ -36,14 +36,7 @@ Batch test_batch() {
   return model_test_batch(sessions, 8);
 }
 
-std::string build_error(const ModelOptions& options) {
-  try {
-    build_recommender(options, model_test_schema(kItems));
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string build_error(const ModelOptions& options) { return test::build_error(options, kItems); }
 
 class ModelReplacedTokenTest : public testing::TestWithParam<std::string> {};
 
