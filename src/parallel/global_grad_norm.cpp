@@ -6,17 +6,47 @@ namespace seqrec::parallel {
 
 namespace {
 
-// Sum of squares of the defined gradients, in float64, in list order; one device sync.
+// Sum of squares of one CPU tensor in float64, in one pass and without temporaries: the
+// float64 copy and its square cost 5% of a small SASRec's traced step, nearly all of it
+// on the item table's gradient. Eight partial sums in a fixed order: the same bits on
+// every run and at every thread count.
+template <typename T>
+double host_sum_of_squares(const T* values, int64_t n) {
+  constexpr int64_t kLanes = 8;
+  double partial[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int64_t lane = 0; lane < kLanes; ++lane) {
+      const double v = values[i + lane];
+      partial[lane] += v * v;
+    }
+  }
+  for (; i < n; ++i) partial[i % kLanes] += static_cast<double>(values[i]) * values[i];
+  double sum = 0;
+  for (const double p : partial) sum += p;
+  return sum;
+}
+
+// Sum of squares of the defined gradients, in float64; at most one device sync.
 double sum_of_squares(const std::vector<torch::Tensor>& parameters) {
   torch::NoGradGuard no_grad;
-  torch::Tensor sum;
+  double host_sum = 0;
+  torch::Tensor device_sum;
   for (const torch::Tensor& parameter : parameters) {
     const torch::Tensor& grad = parameter.grad();
     if (!grad.defined()) continue;
-    const torch::Tensor squares = grad.to(torch::kFloat64).square().sum();
-    sum = sum.defined() ? sum + squares : squares;
+    if (grad.is_cpu() && grad.scalar_type() == torch::kFloat) {
+      const torch::Tensor g = grad.contiguous();
+      host_sum += host_sum_of_squares(g.data_ptr<float>(), g.numel());
+    } else if (grad.is_cpu() && grad.scalar_type() == torch::kDouble) {
+      const torch::Tensor g = grad.contiguous();
+      host_sum += host_sum_of_squares(g.data_ptr<double>(), g.numel());
+    } else {
+      const torch::Tensor squares = grad.to(torch::kFloat64).square().sum();
+      device_sum = device_sum.defined() ? device_sum + squares : squares;
+    }
   }
-  return sum.defined() ? sum.item<double>() : 0.0;
+  return device_sum.defined() ? host_sum + device_sum.item<double>() : host_sum;
 }
 
 // The sum over ranks, added in rank order: an all-reduce may add in a different order on
