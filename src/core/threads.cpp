@@ -25,10 +25,11 @@ int threads_per_rank(int requested) {
 
 void configure_threads(int threads) {
   torch::set_num_threads(threads);
-  // Looked up at run time: LibTorch links the generic libblas.so.3, which is OpenBLAS
-  // only when Debian's alternatives say so.
+  // OpenBLAS keeps one thread: its pool and LibTorch's spin against each other between
+  // calls. Looked up at run time: LibTorch links the generic libblas.so.3, which is
+  // OpenBLAS only when Debian's alternatives say so.
   using SetThreads = void (*)(int);
-  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
 }
 
 }  // namespace seqrec

@@ -27,7 +27,7 @@ root=""
 
 # One node, 4 GPUs, 32 hardware threads: 4 ranks of 8 threads.
 check "one node, one rank per GPU" \
-  "mpirun -np 4 --use-hwthread-cpus --map-by ppr:4:node:PE=8 --bind-to hwthread$root -x OMP_NUM_THREADS=8 -x OPENBLAS_NUM_THREADS=8 /opt/seqrec/bin/seqrec train --config c.ini --train.threads 8" \
+  "mpirun -np 4 --use-hwthread-cpus --map-by ppr:4:node:PE=8 --bind-to hwthread$root -x OMP_NUM_THREADS=8 -x OPENBLAS_NUM_THREADS=1 /opt/seqrec/bin/seqrec train --config c.ini --train.threads 8" \
   "$("$launcher" --dry-run --gpus-per-node 4 --cores-per-node 32 -- train --config c.ini)"
 
 # -np 2 on a CPU-only node of 2 threads; the user's --train.threads is kept.
@@ -47,12 +47,12 @@ node-a slots=2
 node-b slots=2 max_slots=2
 EOF
 check "two nodes from a hostfile" \
-  "mpirun -np 4 --hostfile $work/hosts --use-hwthread-cpus --map-by ppr:2:node:PE=16 --bind-to hwthread$root -x OMP_NUM_THREADS=16 -x OPENBLAS_NUM_THREADS=16 -x PATH -x NCCL_DEBUG /opt/seqrec/bin/seqrec train --config c.ini --train.threads 16" \
+  "mpirun -np 4 --hostfile $work/hosts --use-hwthread-cpus --map-by ppr:2:node:PE=16 --bind-to hwthread$root -x OMP_NUM_THREADS=16 -x OPENBLAS_NUM_THREADS=1 -x PATH -x NCCL_DEBUG /opt/seqrec/bin/seqrec train --config c.ini --train.threads 16" \
   "$(env -u LD_LIBRARY_PATH -u HDF5_USE_FILE_LOCKING NCCL_DEBUG=WARN "$launcher" --dry-run --hostfile "$work/hosts" --gpus-per-node 2 --cores-per-node 32 train --config c.ini)"
 
 printf 'node-a\nnode-b\n' >"$work/hosts-no-slots"
 check "two nodes without slots: -np split evenly" \
-  "mpirun -np 6 --hostfile $work/hosts-no-slots --use-hwthread-cpus --map-by ppr:3:node:PE=4 --bind-to hwthread$root -x OMP_NUM_THREADS=4 -x OPENBLAS_NUM_THREADS=4 -x PATH /opt/seqrec/bin/seqrec train --train.threads 4" \
+  "mpirun -np 6 --hostfile $work/hosts-no-slots --use-hwthread-cpus --map-by ppr:3:node:PE=4 --bind-to hwthread$root -x OMP_NUM_THREADS=4 -x OPENBLAS_NUM_THREADS=1 -x PATH /opt/seqrec/bin/seqrec train --train.threads 4" \
   "$(env -u LD_LIBRARY_PATH -u HDF5_USE_FILE_LOCKING "$launcher" --dry-run --hostfile "$work/hosts-no-slots" -np 6 --gpus-per-node 0 --cores-per-node 12 train)"
 
 # Refusals: exit 2 and a line naming the problem.

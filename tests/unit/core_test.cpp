@@ -1,16 +1,20 @@
 // Core pieces: deterministic random numbers, strict parsing, checksums, staged output.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <set>
+
+#include <torch/torch.h>
 
 #include "seqrec/core/checksum.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/parse.h"
 #include "seqrec/core/rng.h"
 #include "seqrec/core/staged_output.h"
+#include "seqrec/core/threads.h"
 
 namespace seqrec {
 namespace {
@@ -91,6 +95,19 @@ TEST(ChecksumTest, Crc32MatchesZlib) {
   const uint32_t split = crc32_update(crc32_update(0, "12345", 5), "6789", 4);
   EXPECT_EQ(split, 0xcbf43926u);
   EXPECT_EQ(fnv1a64_hex(""), "cbf29ce484222325");
+}
+
+// LibTorch gets the threads; OpenBLAS, when it is the BLAS, one (two spinning pools ran
+// 2.6x slower than either alone).
+TEST(ThreadsTest, LibTorchGetsTheThreadsAndOpenBlasOne) {
+  const int before = torch::get_num_threads();
+  configure_threads(2);
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  using GetThreads = int (*)();
+  if (auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
+    EXPECT_EQ(get(), 1);
+  }
+  configure_threads(before);
 }
 
 TEST(StagedPathTest, CommitPublishesAndAbandonRemoves) {
