@@ -111,4 +111,27 @@ std::string render_config(const po::options_description& described, const po::va
   return out.str();
 }
 
+std::map<std::string, std::string> config_values(const std::string& text) {
+  const auto trimmed = [](const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r");
+    return first == std::string::npos ? std::string() : s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
+  };
+  std::map<std::string, std::string> values;
+  std::string section;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    line = trimmed(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = trimmed(line.substr(1, line.size() - 2));
+      continue;
+    }
+    const auto equals = line.find('=');
+    if (equals == std::string::npos) continue;
+    const std::string key = trimmed(line.substr(0, equals));
+    values[section.empty() ? key : section + "." + key] = trimmed(line.substr(equals + 1));
+  }
+  return values;
+}
+
 }  // namespace seqrec

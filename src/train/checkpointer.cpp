@@ -2,6 +2,8 @@
 
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
+#include "seqrec/core/options.h"
+#include "seqrec/train/checkpoint_manifest.h"
 #include "seqrec/train/checkpoint_reader.h"
 #include "seqrec/train/checkpoint_snapshot.h"
 
@@ -26,6 +28,26 @@ std::string broadcast_text(const std::string& text, comm::Communicator& comm) {
   std::string out(static_cast<size_t>(length.item<int64_t>()), '\0');
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(chars[static_cast<int64_t>(i)].item<int64_t>());
   return out;
+}
+
+// A run directory reused for another model would fail deep inside loading (other shapes)
+// or, worse, go on training the old weights under other options. Options outside the
+// model (epochs, patience, learning rate, data path, ranks) may change on a resume.
+void check_same_model(const fs::path& step_dir, const std::string& config) {
+  const std::string recorded_text = read_manifest(step_dir).config;
+  if (config.empty() || recorded_text.empty()) return;
+  const auto recorded = config_values(recorded_text);
+  std::string changes;
+  for (const auto& [name, value] : config_values(config)) {
+    const bool shapes_the_model = name.rfind("model.", 0) == 0 || name == "data.max_seq_len";
+    const auto was = recorded.find(name);
+    if (!shapes_the_model || was == recorded.end() || was->second == value) continue;
+    changes += str_cat(changes.empty() ? "" : ", ", name, " ", was->second, " -> ", value);
+  }
+  if (!changes.empty()) {
+    fail(step_dir.string(), " was saved by a run of another model (", changes,
+         "): resume with the model options it recorded, or start afresh in another --train.run_dir or with --resume never");
+  }
 }
 
 double minutes_since(std::chrono::steady_clock::time_point start) {
@@ -59,7 +81,10 @@ std::optional<TrainingState> Checkpointer::resume(uint64_t new_rank_seed) {
     try {
       store_.remove_stale_staging();
       const std::optional<fs::path> path = choose_checkpoint(options_.resume, store_.dir());
-      if (path) chosen = path->string();
+      if (path) {
+        check_same_model(*path, options_.config);
+        chosen = path->string();
+      }
     } catch (const UserError& e) {
       error = e.what();
     }

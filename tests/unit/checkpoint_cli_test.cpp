@@ -141,6 +141,25 @@ TEST_F(CheckpointCliTest, DamagedCheckpointsAreNamedOrSkipped) {
   }
 }
 
+// A reused run directory resumes only the model it holds: options outside the model may
+// change, model options name themselves with both values, and exit 2.
+TEST_F(CheckpointCliTest, ResumingAnotherModelNamesTheChangedOptions) {
+  TempDir runs;
+  const fs::path run = runs / "run";
+  const auto trained = run_seqrec(train_args(run, {}, "8"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const auto again = run_seqrec(train_args(run, {"--train.lr", "0.002", "--train.patience", "3"}, "8"));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("resumed from"), std::string::npos) << again.err;
+
+  const auto other = run_seqrec(train_args(run, {"--model.heads", "2", "--data.max_seq_len", "20"}, "12"));
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("step-000000008 was saved by a run of another model"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("model.heads 1 -> 2"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("data.max_seq_len 50 -> 20"), std::string::npos) << other.err;
+  EXPECT_FALSE(fs::exists(run / "ckpt" / "step-000000012"));
+}
+
 TEST_F(CheckpointCliTest, SavesByTimeAreAgreedByTheRanks) {
   TempDir runs;
   // Every 30 ms of each rank's clock, no step interval: the ranks must agree on when.

@@ -82,6 +82,8 @@ TEST(OptionsTest, RenderedConfigReadsBackToTheSameValues) {
   EXPECT_EQ(again["resume"].as<std::string>(), "never");
   EXPECT_DOUBLE_EQ(again["train.lr"].as<double>(), 0.25);
   EXPECT_EQ(again["data.path"].as<std::string>(), "x");
+  const std::map<std::string, std::string> expected = {{"resume", "never"}, {"train.lr", "0.25"}, {"data.path", "x"}};
+  EXPECT_EQ(config_values(render_config(d, parsed.values)), expected);
 }
 
 TEST(OptionsTest, RenderedDoublesReadBackExactlyInTheirShortestForm) {

@@ -6,6 +6,7 @@
 // becomes a UserError naming it.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,8 @@ std::string shortest_text(double value);
 
 // The effective configuration as an INI text, sections in order of first appearance.
 std::string render_config(const po::options_description& described, const po::variables_map& values);
+
+// The values of a text render_config wrote, by "section.key" ("key" outside a section).
+std::map<std::string, std::string> config_values(const std::string& text);
 
 }  // namespace seqrec
