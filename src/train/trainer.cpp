@@ -115,6 +115,14 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   }
   EarlyStopping& early = state.early_stopping;
   TrainResult result;
+  const auto steps_done = [&] { return options.max_steps > 0 && state.step >= options.max_steps; };
+  // A run that ended goes on when its limits have been raised since (epochs, max_steps,
+  // patience); otherwise its checkpoint only reports its test metrics again.
+  if (state.finished && !steps_done() && state.loader.epoch < options.epochs &&
+      !(options.patience > 0 && early.evaluations_without_gain >= options.patience)) {
+    state.finished = false;
+    if (lead) log::info("the resumed run had ended; its limits are higher now: training goes on");
+  }
 
   auto validate = [&](int64_t step, int64_t epoch) {
     const auto metrics = evaluate(recommender, dataset, eval, *comm);
@@ -140,7 +148,6 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
       state.finished = true;
     }
   };
-  const auto steps_done = [&] { return options.max_steps > 0 && state.step >= options.max_steps; };
 
   recommender->train();
   int64_t skipped_in_a_row = 0;

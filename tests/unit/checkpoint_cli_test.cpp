@@ -160,6 +160,25 @@ TEST_F(CheckpointCliTest, ResumingAnotherModelNamesTheChangedOptions) {
   EXPECT_FALSE(fs::exists(run / "ckpt" / "step-000000012"));
 }
 
+// A run that ended at its step limit goes on when the limit is raised, and ends where a
+// run given the higher limit from the start ends, to the bit (the limit falls on an epoch
+// boundary: 300 sessions, batches of 32).
+TEST_F(CheckpointCliTest, AnEndedRunGoesOnWhenItsLimitIsRaised) {
+  TempDir runs;
+  const auto whole = run_seqrec(train_args(runs / "whole", {}, "20"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const auto first = run_seqrec(train_args(runs / "extended", {}, "10"));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto same = run_seqrec(train_args(runs / "extended", {}, "10"));
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.err.find("training goes on"), std::string::npos) << same.err;
+  const auto more = run_seqrec(train_args(runs / "extended", {}, "20"));
+  EXPECT_EQ(more.exit_code, 0) << more.err;
+  EXPECT_NE(more.err.find("training goes on"), std::string::npos) << more.err;
+  EXPECT_EQ(final_checkpoint(runs / "extended"), final_checkpoint(runs / "whole"));
+  EXPECT_EQ(test_metrics(runs / "extended"), test_metrics(runs / "whole"));
+}
+
 TEST_F(CheckpointCliTest, SavesByTimeAreAgreedByTheRanks) {
   TempDir runs;
   // Every 30 ms of each rank's clock, no step interval: the ranks must agree on when.
