@@ -16,13 +16,17 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, int64_t keys, const torch::Tensor& allowed,
-                                            const torch::Tensor& bias) {
+                                            const torch::Tensor& bias, int64_t first) {
+  const torch::Tensor rows_allowed = allowed.slice(2, first);
+  const torch::Tensor rows_bias = bias.defined() ? bias.slice(2, first) : bias;
   if (norm_first_) {
     const torch::Tensor normed = attention_norm_(x);
-    const torch::Tensor h = x + dropout_(attention_(normed, normed.slice(1, 0, keys), allowed, bias));
+    const torch::Tensor h =
+        x.slice(1, first) + dropout_(attention_(normed.slice(1, first), normed.slice(1, 0, keys), rows_allowed, rows_bias));
     return h + feed_forward_(feed_forward_norm_(h));
   }
-  const torch::Tensor h = attention_norm_(x + dropout_(attention_(x, x.slice(1, 0, keys), allowed, bias)));
+  const torch::Tensor queries = x.slice(1, first);
+  const torch::Tensor h = attention_norm_(queries + dropout_(attention_(queries, x.slice(1, 0, keys), rows_allowed, rows_bias)));
   return feed_forward_norm_(h + feed_forward_(h));
 }
 

@@ -33,21 +33,22 @@ XlnetBodyImpl::XlnetBodyImpl(const XlnetOptions& o) : bias_options_(bias_options
 }
 
 torch::Tensor XlnetBodyImpl::run(torch::Tensor streams, int64_t keys, const torch::Tensor& allowed,
-                                 const torch::Tensor& keep) {
+                                 const torch::Tensor& keep, int64_t first) {
   RelativeBuckets buckets = relative_buckets(keys, {}, bias_options_);
   buckets.positions = buckets.positions.to(streams.device());
   const torch::Tensor bias = bias_(buckets);  // [1, H, keys, keys]: each stream's rows alike
   const torch::Tensor stream_bias = bias.repeat({1, 1, streams.size(1) / keys, 1});
   const torch::Tensor kept = keep.unsqueeze(-1);
-  for (const auto& block : *blocks_) {
-    streams = block->as<TransformerBlock>()->forward(streams, keys, allowed, stream_bias) * kept;
+  for (size_t i = 0; i < blocks_->size(); ++i) {
+    const int64_t from = i + 1 == blocks_->size() ? first : 0;
+    streams = blocks_[i]->as<TransformerBlock>()->forward(streams, keys, allowed, stream_bias, from) * kept.slice(1, from);
   }
   return streams;
 }
 
 torch::Tensor XlnetBodyImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
   const torch::Tensor order = torch::zeros(mask.sizes(), mask.options().dtype(torch::kInt64));
-  torch::Tensor h = run(x, x.size(1), two_stream_masks(mask, order).content, mask);
+  torch::Tensor h = run(x, x.size(1), two_stream_masks(mask, order).content, mask, 0);
   return final_norm_ ? final_norm_(h) * mask.unsqueeze(-1) : h;
 }
 
@@ -55,9 +56,8 @@ torch::Tensor XlnetBodyImpl::forward_in_order(const torch::Tensor& x, const torc
                                               const torch::Tensor& mask, const torch::Tensor& order) {
   const int64_t length = x.size(1);
   const TwoStreamMasks masks = two_stream_masks(mask, order);
-  const torch::Tensor streams = run(torch::cat({x, queries}, 1), length, torch::cat({masks.content, masks.query}, 2),
-                                    torch::cat({mask, mask}, 1));
-  const torch::Tensor g = streams.slice(1, length);
+  const torch::Tensor g = run(torch::cat({x, queries}, 1), length, torch::cat({masks.content, masks.query}, 2),
+                              torch::cat({mask, mask}, 1), length);
   return final_norm_ ? final_norm_(g) * mask.unsqueeze(-1) : g;
 }
 

@@ -28,10 +28,12 @@ class TransformerBlockImpl : public torch::nn::Module {
  public:
   explicit TransformerBlockImpl(const TransformerOptions& options);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& allowed);
-  // Queries from every row of x [B, R, d], keys and values from its first `keys` rows
-  // only, bias [B or 1, H, R, keys] added to the attention scores: XLNet's two streams,
-  // content rows then query rows, through one block.
-  torch::Tensor forward(const torch::Tensor& x, int64_t keys, const torch::Tensor& allowed, const torch::Tensor& bias);
+  // Queries from the rows of x [B, R, d] from `first` on, keys and values from its first
+  // `keys` rows only, allowed [B, 1, R, keys], bias [B or 1, H, R, keys] (or undefined)
+  // added to the attention scores: XLNet's two streams, content rows then query rows,
+  // through one block. Returns the rows from `first` on.
+  torch::Tensor forward(const torch::Tensor& x, int64_t keys, const torch::Tensor& allowed, const torch::Tensor& bias,
+                        int64_t first = 0);
 
  private:
   bool norm_first_;

@@ -59,8 +59,11 @@ class XlnetBodyImpl : public SequenceBodyImpl {
 
  private:
   // Rows of `streams` [B, R, d] through every block, keys and values from its first
-  // `keys` rows; allowed [B, 1, R, keys]; keep [B, R] -> [B, R, d], zero where not kept.
-  torch::Tensor run(torch::Tensor streams, int64_t keys, const torch::Tensor& allowed, const torch::Tensor& keep);
+  // `keys` rows; allowed [B, 1, R, keys]; keep [B, R]. Returns the rows from `first` on
+  // [B, R - first, d], zero where not kept: the last block computes only those (nothing
+  // reads the content stream after it, a quarter of two layers' work on two streams).
+  torch::Tensor run(torch::Tensor streams, int64_t keys, const torch::Tensor& allowed, const torch::Tensor& keep,
+                    int64_t first);
 
   RelativeBiasOptions bias_options_;
   RelativeAttentionBias bias_{nullptr};
