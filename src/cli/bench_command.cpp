@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "command.h"
 #include "seqrec/comm/make_communicator.h"
@@ -31,6 +33,7 @@ struct BenchOptions {
   int64_t steps = 200;
   bool evaluate = true;
   std::string json;
+  std::string trace;
 };
 
 BenchOptions& bound_bench_options() {
@@ -46,7 +49,8 @@ void describe(po::options_description& d) {
       ("bench.warmup_steps", po::value(&b.warmup_steps)->default_value(defaults.warmup_steps), "untimed training steps first")
       ("bench.steps", po::value(&b.steps)->default_value(defaults.steps), "timed training steps (and as many batches loaded alone)")
       ("bench.evaluate", po::value(&b.evaluate)->default_value(defaults.evaluate), "also time one full-catalog evaluation of the validation split")
-      ("bench.json", po::value(&b.json)->default_value(""), "also write the figures to this JSON file (rank 0)");
+      ("bench.json", po::value(&b.json)->default_value(""), "also write the figures to this JSON file (rank 0)")
+      ("bench.trace", po::value(&b.trace)->default_value(""), "then run bench.steps more steps under LibTorch's operator profiler and write them to this Chrome trace file (rank 0; benchmarks/trace_top_ops.py sums it by operator)");
   d.add(bench);
   describe_train_options(d);
 }
@@ -118,6 +122,12 @@ int run(const po::variables_map&) {
                 figures["train_sequences_per_s"].get<double>(), figures["train_positions_per_s"].get<double>(),
                 t.mean_ms(), t.percentile_ms(0.5), t.percentile_ms(0.9), t.mean_loss);
     std::fflush(stdout);
+  }
+  if (!b.trace.empty()) {
+    // The profiler's overhead per operator inflates small ones: read shares, not times.
+    std::optional<torch::autograd::profiler::RecordProfile> tracer;
+    if (lead) tracer.emplace(b.trace);
+    train::time_train_steps(*recommender, loader, optimizer, *comm, o.train.seed, b.warmup_steps + b.steps, b.steps);
   }
   if (b.evaluate) {
     const train::EvalOptions eval = train::validation_options(o.train, o.model.max_seq_len);

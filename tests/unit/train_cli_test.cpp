@@ -1,5 +1,7 @@
 // seqrec train end to end through the binary: it learns, it repeats bit for bit, and it
 // reports mistakes in its options.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -89,7 +91,8 @@ TEST_F(TrainCliTest, BenchRunsTheStepsTrainingRuns) {
   const std::string json = (runs / "bench.json").string();
   const auto bench = run_seqrec({"bench", "--data.path", (*data_ / "synthetic").string(), "--train.batch_size", "64",
                                  "--model.d_model", "32", "--train.threads", "1", "--bench.warmup_steps", "0",
-                                 "--bench.steps", "6", "--bench.json", json});
+                                 "--bench.steps", "6", "--bench.json", json, "--bench.trace",
+                                 (runs / "trace.json").string()});
   ASSERT_EQ(bench.exit_code, 0) << bench.err;
   for (const char* line : {"load ", "train ", "evaluate ", "memory "}) {
     EXPECT_NE(bench.out.find(line), std::string::npos) << bench.out;
@@ -102,6 +105,12 @@ TEST_F(TrainCliTest, BenchRunsTheStepsTrainingRuns) {
   const auto first = nlohmann::json::parse(log.substr(0, log.find('\n')));
   ASSERT_EQ(first["event"], "train") << log;
   EXPECT_DOUBLE_EQ(figures["mean_loss"].get<double>(), first["loss"].get<double>());
+  // The traced steps' operators, after the timed ones (which the trace does not slow).
+  const auto trace = nlohmann::json::parse(test::read_file(runs / "trace.json"));
+  const auto& events = trace.is_object() ? trace["traceEvents"] : trace;
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const nlohmann::json& e) {
+    return e.value("name", "") == "aten::mm";
+  })) << test::read_file(runs / "trace.json").substr(0, 500);
 
   const auto bad = run_seqrec({"bench", "--data.path", (*data_ / "synthetic").string(), "--bench.steps", "0"});
   EXPECT_EQ(bad.exit_code, 2);
