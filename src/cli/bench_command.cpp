@@ -13,7 +13,6 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "command.h"
-#include "seqrec/comm/make_communicator.h"
 #include "seqrec/comm/mpi_environment.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/threads.h"
@@ -68,8 +67,7 @@ int run(const po::variables_map&) {
   if (b.steps < 1) fail("bench.steps must be at least 1 (got ", b.steps, ")");
   if (b.warmup_steps < 0) fail("bench.warmup_steps must be 0 or more (got ", b.warmup_steps, ")");
   const comm::MpiEnvironment mpi;
-  std::shared_ptr<comm::Communicator> comm =
-      comm::make_communicator(o.dist.backend, std::chrono::seconds(o.dist.timeout_s));
+  std::shared_ptr<comm::Communicator> comm = connect_ranks(o.dist);
   if (o.train.batch_size < comm->size()) {
     fail("train.batch_size (", o.train.batch_size, ") must be at least the number of ranks (", comm->size(), ")");
   }

@@ -1,10 +1,8 @@
 #include "served_model.h"
 
-#include <chrono>
 #include <filesystem>
 
 #include "command.h"
-#include "seqrec/comm/make_communicator.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/threads.h"
 #include "seqrec/data/dataset.h"
@@ -20,10 +18,8 @@ void describe_serving_options(po::options_description& d, ServingOptions& o) {
   d.add_options()
       ("model", po::value(&o.model)->default_value(defaults.model), "model file (model.h5 of seqrec train or export), or a checkpoint directory (ckpt/ or one ckpt/step-N/)")
       ("weights", po::value(&o.weights)->default_value(defaults.weights), "of a checkpoint: best (the best validated weights) | last (the last step's)")
-      ("threads", po::value(&o.threads)->default_value(defaults.threads), "compute threads (0: cores / ranks on the node)")
-      ("dist.backend", po::value(&o.backend)->default_value(defaults.backend), "collectives: auto (nccl on GPUs, else mpi) | mpi | nccl")
-      ("dist.shard_threshold", po::value(&o.shard_threshold)->default_value(defaults.shard_threshold), "embedding tables with more rows are row-sharded over the ranks; the item table always is (-1: shard nothing)")
-      ("dist.timeout", po::value(&o.timeout_s)->default_value(defaults.timeout_s), "seconds a collective may wait before the job is aborted (0: forever)");
+      ("threads", po::value(&o.threads)->default_value(defaults.threads), "compute threads (0: cores / ranks on the node)");
+  describe_dist_options(d, o.dist);
 }
 
 namespace {
@@ -55,11 +51,10 @@ void serve_checkpoint(const ServingOptions& options, const model::TableFactory& 
 
 ServedModel serve_model(const ServingOptions& options) {
   if (options.model.empty()) fail("--model: give the model file (model.h5 of seqrec train) or a checkpoint directory");
-  if (options.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", options.timeout_s, ")");
   ServedModel served;
-  served.comm = comm::make_communicator(options.backend, std::chrono::seconds(options.timeout_s));
+  served.comm = connect_ranks(options.dist);
   configure_threads(threads_per_rank(options.threads));
-  const model::TableFactory tables = parallel::sharded_table_factory(served.comm, options.shard_threshold);
+  const model::TableFactory tables = parallel::sharded_table_factory(served.comm, options.dist.shard_threshold);
   if (std::filesystem::is_directory(options.model)) {
     serve_checkpoint(options, tables, served);
   } else {

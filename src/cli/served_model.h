@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "dist_options.h"
 #include "seqrec/comm/communicator.h"
 #include "seqrec/core/options.h"
 #include "seqrec/model/recommender.h"
@@ -16,9 +17,7 @@ struct ServingOptions {
   std::string model;                // model.h5, or a checkpoint (step directory or checkpoint directory)
   std::string weights = "best";     // of a checkpoint: best (validated) | last
   int threads = 0;                  // 0: cores / ranks on the node
-  std::string backend = "auto";
-  int64_t shard_threshold = 100000;
-  int64_t timeout_s = 600;
+  DistOptions dist;
 };
 
 // Declares --model, --threads and --dist.* bound to `options`.

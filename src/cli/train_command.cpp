@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "seqrec/comm/make_communicator.h"
 #include "seqrec/comm/mpi_environment.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
@@ -53,11 +52,9 @@ Command train_command() {
   c.run = [](const po::variables_map& values) {
     TrainCommandOptions& o = bound_train_options();
     complete_model_options(o);
-    if (o.dist.timeout_s < 0) fail("dist.timeout must be 0 (no limit) or more seconds (got ", o.dist.timeout_s, ")");
     train::check_sampled_protocol(o.train.sampled_eval, "eval.");
     const comm::MpiEnvironment mpi;
-    std::shared_ptr<comm::Communicator> comm =
-        comm::make_communicator(o.dist.backend, std::chrono::seconds(o.dist.timeout_s));
+    std::shared_ptr<comm::Communicator> comm = connect_ranks(o.dist);
     const Dataset dataset = Dataset::open(o.data);
     // Replicated weights come from torch's generator: seeded alike on every rank, they
     // start alike (the optimizer broadcasts rank 0's as well).

@@ -37,7 +37,6 @@ void describe_train_options(po::options_description& d) {
   TrainCommandOptions& o = bound_train_options();
   const model::ModelOptions m;
   const train::TrainOptions t;
-  const DistOptions dist;
   d.add_options()
       ("data.path", po::value(&o.data)->default_value("data/synthetic"), "prepared data set directory")
       ("data.max_seq_len", po::value(&o.model.max_seq_len)->default_value(m.max_seq_len), "events per session kept (most recent)")
@@ -103,10 +102,8 @@ void describe_train_options(po::options_description& d) {
       ("checkpoint.keep", po::value(&o.train.checkpoint.keep)->default_value(t.checkpoint.keep), "newest checkpoints kept")
       ("checkpoint.async", po::value(&o.train.checkpoint.async)->default_value(t.checkpoint.async), "write checkpoints on a background thread while training goes on")
       ("resume", po::value(&o.train.checkpoint.resume)->default_value(t.checkpoint.resume), "auto (the latest valid checkpoint of checkpoint.dir, if any) | never | PATH of a step or checkpoint directory")
-      ("dist.backend", po::value(&o.dist.backend)->default_value(dist.backend), "collectives: auto (nccl on GPUs, else mpi) | mpi | nccl")
-      ("dist.shard_threshold", po::value(&o.dist.shard_threshold)->default_value(dist.shard_threshold), "embedding tables with more rows are row-sharded over the ranks; the item table always is (-1: shard nothing, replicate every table)")
-      ("dist.overlap", po::value(&o.train.overlap_reduction)->default_value(t.overlap_reduction), "start the all-reduce of each full gradient bucket while backward still runs (false: all after backward)")
-      ("dist.timeout", po::value(&o.dist.timeout_s)->default_value(dist.timeout_s), "seconds a collective may wait before the job is aborted (0: forever)");
+      ("dist.overlap", po::value(&o.train.overlap_reduction)->default_value(t.overlap_reduction), "start the all-reduce of each full gradient bucket while backward still runs (false: all after backward)");
+  describe_dist_options(d, o.dist);
 }
 
 void complete_model_options(TrainCommandOptions& o) {

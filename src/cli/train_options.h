@@ -5,17 +5,12 @@
 #include <cstdint>
 #include <string>
 
+#include "dist_options.h"
 #include "seqrec/core/options.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/train/trainer.h"
 
 namespace seqrec::cli {
-
-struct DistOptions {
-  std::string backend = "auto";
-  int64_t shard_threshold = 100000;
-  int64_t timeout_s = 600;
-};
 
 struct TrainCommandOptions {
   std::string data;
