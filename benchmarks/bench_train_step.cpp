@@ -39,6 +39,7 @@
 
 #include "seqrec/comm/make_communicator.h"
 #include "seqrec/comm/mpi_environment.h"
+#include "seqrec/core/allocator.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
 #include "seqrec/core/threads.h"
@@ -260,6 +261,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();
   try {
     return run(argc, argv);
   } catch (const UserError& e) {

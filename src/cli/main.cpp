@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "seqrec/core/allocator.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
 
@@ -68,6 +69,7 @@ int run_command(const Command& command, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  seqrec::keep_freed_memory();
   const std::vector<Command> commands = all_commands();
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {
