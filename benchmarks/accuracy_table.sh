@@ -27,7 +27,7 @@ EXTRA=${EXTRA:-}
 ROWS="
 sasrec-sampled | configs/sasrec-beauty.ini   |                   | beauty
 sasrec-ce      | configs/sasrec-beauty.ini   | --model.loss ce   | beauty
-sasrec-bce     | configs/sasrec-beauty.ini   | --model.loss bce --model.layers 2 --model.d_model 50 --model.dropout 0.5 --train.clip_norm 0 | beauty
+sasrec-bce     | configs/sasrec-beauty.ini   | --model.loss bce --model.layers 2 --model.d_model 50 --model.dropout 0.5 --train.clip_norm 0 --train.schedule cosine --train.epochs 100 --train.patience 0 | beauty
 sse-pt         | configs/sse-pt-beauty.ini   |                   | beauty-users
 gpt2-clm       | configs/gpt2-beauty.ini     |                   | beauty
 bert4rec-mlm   | configs/bert4rec-beauty.ini |                   | beauty
