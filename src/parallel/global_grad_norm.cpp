@@ -35,12 +35,11 @@ double sum_of_squares(const std::vector<torch::Tensor>& parameters) {
   for (const torch::Tensor& parameter : parameters) {
     const torch::Tensor& grad = parameter.grad();
     if (!grad.defined()) continue;
-    if (grad.is_cpu() && grad.scalar_type() == torch::kFloat) {
+    const bool single = grad.scalar_type() == torch::kFloat;
+    if (grad.is_cpu() && (single || grad.scalar_type() == torch::kDouble)) {
       const torch::Tensor g = grad.contiguous();
-      host_sum += host_sum_of_squares(g.data_ptr<float>(), g.numel());
-    } else if (grad.is_cpu() && grad.scalar_type() == torch::kDouble) {
-      const torch::Tensor g = grad.contiguous();
-      host_sum += host_sum_of_squares(g.data_ptr<double>(), g.numel());
+      host_sum += single ? host_sum_of_squares(g.data_ptr<float>(), g.numel())
+                         : host_sum_of_squares(g.data_ptr<double>(), g.numel());
     } else {
       const torch::Tensor squares = grad.to(torch::kFloat64).square().sum();
       device_sum = device_sum.defined() ? device_sum + squares : squares;
