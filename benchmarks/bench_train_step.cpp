@@ -214,9 +214,12 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
 
-  if (c.warmup_steps > 0) train::time_train_steps(*model, loader, optimizer, *comm, kSeed, 0, c.warmup_steps);
-  const train::StepTiming t = train::time_train_steps(*model, loader, optimizer, *comm, kSeed, c.warmup_steps, c.steps);
-  const double rss = train::max_over_ranks({train::peak_rss_mib()}, *comm)[0];
+  if (c.warmup_steps > 0) {
+    train::time_train_steps(*model, loader, optimizer, *comm, kSeed, 0, c.warmup_steps, Precision::Float32);
+  }
+  const train::StepTiming t = train::time_train_steps(*model, loader, optimizer, *comm, kSeed, c.warmup_steps, c.steps,
+                                                      Precision::Float32);
+  const double rss = comm->all_reduce_values({train::peak_rss_mib()}, comm::ReduceOp::Max)[0];
   std::vector<std::pair<std::string, double>> phases;
   if (c.profile) {
     // The legacy profiler times every operator; its overhead is why the phases, not the

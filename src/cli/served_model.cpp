@@ -43,6 +43,7 @@ void serve_checkpoint(const ServingOptions& options, const model::TableFactory& 
   const Dataset dataset = Dataset::open(config.data);
   served.description = {config.model, dataset.schema(), load_vocabularies(dataset)};
   served.recommender = model::build_recommender(config.model, dataset.schema(), tables);
+  served.recommender->to(served.comm->device());
   train::load_checkpoint_weights(step, *served.recommender, *served.comm, options.weights == "best");
   served.recommender->eval();
 }

@@ -61,6 +61,7 @@ Command train_command() {
     torch::manual_seed(o.train.seed);
     model::Recommender recommender = model::build_recommender(
         o.model, dataset.schema(), parallel::sharded_table_factory(comm, o.dist.shard_threshold));
+    recommender->to(comm->device());  // sharded tables are built there; the replicated rest follows
     const std::filesystem::path run_dir(o.train.run_dir);
     po::options_description described;
     describe_train_options(described);

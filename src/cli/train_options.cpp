@@ -84,6 +84,7 @@ void describe_train_options(po::options_description& d) {
       ("train.warmup_steps", po::value(&o.train.warmup_steps)->default_value(t.warmup_steps), "linear warm-up steps")
       ("train.clip_norm", po::value(&o.train.clip_norm)->default_value(t.clip_norm), "gradient norm clip over all ranks (0: off)")
       ("train.sparse_optimizer", po::value(&o.train.sparse_optimizer)->default_value(t.sparse_optimizer), "optimizer of sharded tables: adam (every row steps each step: AdamW on the whole table, split over the ranks) | lazy-adam (only the rows a batch touched: cheaper on huge catalogs, learns sparse losses such as bce slower) | adagrad (touched rows)")
+      ("train.precision", po::value(&o.train.precision)->default_value(t.precision), "forward pass: fp32 | bf16 (autocast: matrix products in bfloat16, weights, gradients and optimizer state float32; for GPUs)")
       ("train.eval_every", po::value(&o.train.eval_every)->default_value(t.eval_every), "validate every N steps (0: after each epoch)")
       ("train.eval_batch_size", po::value(&o.train.eval_batch_size)->default_value(t.eval_batch_size), "sessions per evaluation batch")
       ("train.monitor", po::value(&o.train.monitor)->default_value(t.monitor), "validation metric for early stopping and the best weights")

@@ -1,5 +1,7 @@
 #include "seqrec/comm/communicator.h"
 
+#include <algorithm>
+
 namespace seqrec::comm {
 
 namespace {
@@ -24,5 +26,14 @@ std::unique_ptr<PendingCollective> Communicator::start_all_reduce(const torch::T
 bool Communicator::any(bool value) { return agree(*this, value, ReduceOp::Max); }
 
 bool Communicator::all(bool value) { return agree(*this, value, ReduceOp::Min); }
+
+std::vector<double> Communicator::all_reduce_values(std::vector<double> values, ReduceOp op) {
+  if (values.empty()) return values;
+  const torch::Tensor staged = torch::tensor(values, torch::kFloat64).to(device());
+  all_reduce(staged, op);
+  const torch::Tensor host = staged.to(torch::kCPU);
+  std::copy(host.data_ptr<double>(), host.data_ptr<double>() + host.numel(), values.begin());
+  return values;
+}
 
 }  // namespace seqrec::comm

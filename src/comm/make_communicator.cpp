@@ -8,6 +8,8 @@
 #include "seqrec/comm/mpi_communicator.h"
 #include "seqrec/core/error.h"
 #ifdef SEQREC_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+
 #include "seqrec/comm/nccl_communicator.h"
 #endif
 
@@ -27,6 +29,61 @@ bool gpu_on_every_rank() {
   return all != 0;
 }
 
+#ifdef SEQREC_WITH_CUDA
+// MPI collectives for tensors on a GPU, staged through host memory. Slower than NCCL, but
+// any number of ranks may share one GPU (NCCL refuses two), so the multi-rank logic of a
+// GPU build runs on a machine with one GPU.
+class HostStagedCommunicator final : public Communicator {
+ public:
+  HostStagedCommunicator(std::chrono::seconds timeout)
+      : mpi_(std::make_shared<MpiCommunicator>(timeout)),
+        device_(torch::kCUDA, static_cast<c10::DeviceIndex>(mpi_->local_rank() % torch::cuda::device_count())) {
+    c10::cuda::set_device(device_.index());
+  }
+
+  int rank() const override { return mpi_->rank(); }
+  int size() const override { return mpi_->size(); }
+  int local_rank() const override { return mpi_->local_rank(); }
+  int local_size() const override { return mpi_->local_size(); }
+  torch::Device device() const override { return device_; }
+
+  void all_reduce(const torch::Tensor& tensor, ReduceOp op) override {
+    const torch::Tensor host = on_host(tensor, "all_reduce");
+    mpi_->all_reduce(host, op);
+    tensor.copy_(host);
+  }
+  torch::Tensor all_gather(const torch::Tensor& tensor) override {
+    return mpi_->all_gather(on_host(tensor, "all_gather")).to(device_);
+  }
+  torch::Tensor reduce_scatter(const torch::Tensor& tensor, ReduceOp op) override {
+    return mpi_->reduce_scatter(on_host(tensor, "reduce_scatter"), op).to(device_);
+  }
+  AllToAllResult all_to_all(const torch::Tensor& send, const std::vector<int64_t>& send_counts) override {
+    AllToAllResult received = mpi_->all_to_all(on_host(send, "all_to_all"), send_counts);
+    received.tensor = received.tensor.to(device_);
+    return received;
+  }
+  void broadcast(const torch::Tensor& tensor, int root) override {
+    const torch::Tensor host = on_host(tensor, "broadcast");
+    mpi_->broadcast(host, root);
+    tensor.copy_(host);
+  }
+  void barrier() override { mpi_->barrier(); }
+
+ private:
+  torch::Tensor on_host(const torch::Tensor& tensor, const char* operation) const {
+    if (!tensor.defined() || tensor.device() != device_) {
+      throw std::invalid_argument(std::string(operation) + ": needs a tensor on " + device_.str() + ", got " +
+                                  (tensor.defined() ? tensor.device().str() : std::string("an undefined one")));
+    }
+    return tensor.cpu().contiguous();
+  }
+
+  std::shared_ptr<MpiCommunicator> mpi_;
+  torch::Device device_;
+};
+#endif
+
 }  // namespace
 
 bool built_with_nccl() {
@@ -38,21 +95,23 @@ bool built_with_nccl() {
 }
 
 std::shared_ptr<Communicator> make_communicator(const std::string& backend, std::chrono::seconds timeout) {
-  if (backend != "auto" && backend != "mpi" && backend != "nccl") {
+  if (backend != "auto" && backend != "mpi" && backend != "nccl" && backend != "mpi-gpu") {
     fail("--dist.backend: unknown value '", backend, "' (valid: ", kBackendChoices, ")");
   }
-  if (backend == "nccl" && !built_with_nccl()) {
-    fail("--dist.backend nccl: this seqrec was built without NCCL (its LibTorch has no CUDA, or CMake found no "
-         "NCCL); use --dist.backend mpi or auto (valid: ", kBackendChoices, ")");
+  const bool needs_gpu = backend == "nccl" || backend == "mpi-gpu";
+  if (needs_gpu && !built_with_nccl()) {
+    fail("--dist.backend ", backend, ": this seqrec was built without CUDA and NCCL (its LibTorch has no CUDA, or "
+         "CMake found no NCCL); use --dist.backend mpi or auto (valid: ", kBackendChoices, ")");
   }
   const bool gpu = backend != "mpi" && built_with_nccl() && gpu_on_every_rank();
-  if (backend == "nccl" && !gpu) {
-    fail("--dist.backend nccl: no CUDA device is visible to ",
+  if (needs_gpu && !gpu) {
+    fail("--dist.backend ", backend, ": no CUDA device is visible to ",
          torch::cuda::is_available() ? "another rank" : "this process",
          " (check the driver and CUDA_VISIBLE_DEVICES); use --dist.backend mpi or auto (valid: ", kBackendChoices,
          ")");
   }
 #ifdef SEQREC_WITH_CUDA
+  if (backend == "mpi-gpu") return std::make_shared<HostStagedCommunicator>(timeout);
   if (gpu) return std::make_shared<NcclCommunicator>(timeout);
 #endif
   return std::make_shared<MpiCommunicator>(timeout);

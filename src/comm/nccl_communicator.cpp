@@ -8,21 +8,11 @@
 #include <thread>
 #include <utility>
 
+#include <c10/cuda/CUDAStream.h>
+
 #include "seqrec/core/error.h"
 #include "seqrec/core/log.h"
 #include "collective_arguments.h"
-
-// A CUDA LibTorch ships c10/cuda with the macros file its build generated. The CPU
-// LibTorch of some distributions ships the c10/cuda headers without that file, and they do
-// not compile there; only then (a compile check of this file on a machine without a CUDA
-// LibTorch) do we fall back to the legacy default stream, see stream().
-#if __has_include(<c10/cuda/CUDAStream.h>) && \
-    (__has_include(<c10/cuda/impl/cuda_cmake_macros.h>) || defined(C10_CUDA_NO_CMAKE_CONFIGURE_FILE))
-#include <c10/cuda/CUDAStream.h>
-#define SEQREC_HAVE_C10_CUDA 1
-#else
-#define SEQREC_HAVE_C10_CUDA 0
-#endif
 
 namespace seqrec::comm {
 
@@ -180,14 +170,7 @@ torch::Device NcclCommunicator::device() const {
 }
 
 cudaStream_t NcclCommunicator::stream() const {
-#if SEQREC_HAVE_C10_CUDA
   return c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_index_)).stream();
-#else
-  // Without c10/cuda we cannot ask LibTorch for its stream. LibTorch's default stream is
-  // the legacy default stream (0), which is ordered against every blocking stream; code
-  // that switches LibTorch to another stream must be built with c10/cuda.
-  return nullptr;
-#endif
 }
 
 // The MPI back end blocks in every collective and can watch each one; here collectives

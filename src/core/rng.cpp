@@ -25,6 +25,14 @@ uint64_t derive_seed(uint64_t base, std::initializer_list<uint64_t> stream) {
   return seed;
 }
 
+SeedDerivation seed_derivation(uint64_t base) {
+  SeedDerivation out;
+  out.state = base;
+  const uint64_t seed = splitmix64(out.state);
+  out.offset = 0x632be59bd9b4e019ULL + (seed << 6) + (seed >> 2);
+  return out;
+}
+
 Rng::Rng(uint64_t seed) {
   uint64_t x = seed;
   for (auto& word : s_) word = splitmix64(x);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <torch/version.h>
+
 #include "seqrec/model/dropout.h"
 
 namespace seqrec::model {
@@ -30,9 +32,7 @@ torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const 
   return x.view({x.size(0), x.size(1), heads_, x.size(2) / heads_}).transpose(1, 2);
 }
 
-// softmax(Q K^T / sqrt(d_head) + bias) V with dropout on the attention weights. This is
-// where a LibTorch 2.x build can call torch::scaled_dot_product_attention (same mask
-// convention: true = attend) behind #if TORCH_VERSION_MAJOR >= 2.
+// softmax(Q K^T / sqrt(d_head) + bias) V with dropout on the attention weights.
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, const torch::Tensor& key_value_input,
                                               const torch::Tensor& allowed, const torch::Tensor& bias) {
   const torch::Tensor q = split_heads(query_(query_input));
@@ -42,12 +42,30 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query_input, 
   // Blocked keys get the lowest float added to their scores, not -inf: a row of -inf
   // alone would give NaN, and its gradient NaN everywhere. exp(lowest - max) is 0 as
   // exp(-inf) is, and the weights of blocked keys are zeroed after the softmax, so a row
-  // with none allowed is all zeros. Mask, bias and scale go into one baddbmm: no
-  // separate division and masked_fill in forward and backward.
+  // with none allowed is all zeros. Under bf16 autocast, bfloat16's lowest: float's
+  // lies outside bfloat16's range.
   const torch::Tensor blocked = allowed.logical_not();
-  torch::Tensor offsets =
-      torch::zeros(blocked.sizes(), q.options()).masked_fill_(blocked, std::numeric_limits<float>::lowest());
+  const double lowest = q.scalar_type() == torch::kBFloat16
+                            ? static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest())
+                            : std::numeric_limits<float>::lowest();
+  torch::Tensor offsets = torch::zeros(blocked.sizes(), q.options()).masked_fill_(blocked, lowest);
   if (bias.defined()) offsets = offsets + bias;
+#if TORCH_VERSION_MAJOR >= 2
+  // On a GPU, LibTorch's fused attention (the memory-efficient kernel: it takes an
+  // additive mask) never writes the [L, L] weights to memory. A row with every key
+  // blocked comes out as the mean of the values there, and is zeroed here as above. The
+  // CPU keeps the path below: its dropout is keyed and repeats bit for bit.
+  if (q.is_cuda()) {
+    const torch::Tensor heads =
+        at::scaled_dot_product_attention(q, k, v, offsets.to(q.scalar_type()), is_training() ? dropout_ : 0.0,
+                                         /*is_causal=*/false) *
+        allowed.any(-1, /*keepdim=*/true).to(q.scalar_type());
+    const torch::Tensor merged = heads.transpose(1, 2).contiguous();
+    return output_(merged.view({merged.size(0), merged.size(1), merged.size(2) * merged.size(3)}));
+  }
+#endif
+  // Mask, bias and scale go into one baddbmm: no separate division and masked_fill in
+  // forward and backward.
   const int64_t rows = batch * heads_;
   const torch::Tensor scores =
       torch::baddbmm(offsets.expand({batch, heads_, queries, keys}).reshape({rows, queries, keys}),

@@ -1,6 +1,7 @@
 #include "seqrec/model/keyed_random.h"
 
 #include <cmath>
+#include <cstring>
 
 #include <ATen/Parallel.h>
 
@@ -8,24 +9,71 @@
 
 namespace seqrec::model {
 
+namespace {
+
+// splitmix64's increment and output-function multipliers.
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kMix1 = 0xbf58476d1ce4e5b9ULL;
+constexpr uint64_t kMix2 = 0x94d049bb133111ebULL;
+
+// 24 random bits as a float in [0, 1): every value exact in float32 and below 1.
+constexpr float kBitsToUnit = 0x1.0p-24f;
+
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * kMix1;
+  z = (z ^ (z >> 27)) * kMix2;
+  return z ^ (z >> 31);
+}
+
+// Tensors hold the uint64 bits in int64: additions and products wrap alike, right shifts
+// must not carry the sign in.
+int64_t bits(uint64_t value) {
+  int64_t out;
+  std::memcpy(&out, &value, sizeof out);
+  return out;
+}
+
+torch::Tensor shift_right(const torch::Tensor& z, int k) {
+  return z.__rshift__(k).bitwise_and(bits(~uint64_t{0} >> k));
+}
+
+torch::Tensor mix(const torch::Tensor& z0) {
+  torch::Tensor z = (z0 ^ shift_right(z0, 30)) * bits(kMix1);
+  z = (z ^ shift_right(z, 27)) * bits(kMix2);
+  return z ^ shift_right(z, 31);
+}
+
+// derive_seed(seed, {key}) of every key.
+torch::Tensor derived_seeds(const torch::Tensor& keys, uint64_t seed) {
+  const SeedDerivation d = seed_derivation(seed);
+  return mix(((keys.to(torch::kLong) + bits(d.offset)) ^ bits(d.state)) + bits(kGolden));
+}
+
+}  // namespace
+
 uint64_t draw_seed(uint64_t step_seed, Draw purpose) {
   return derive_seed(step_seed, {static_cast<uint64_t>(purpose)});
 }
 
 torch::Tensor keyed_uniform(const torch::Tensor& keys, uint64_t seed) {
-  const torch::Tensor flat = keys.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();
+  if (!keys.device().is_cpu()) return keyed_uniform_elementwise(keys, seed);
+  const torch::Tensor flat = keys.reshape({-1}).to(torch::kLong).contiguous();
   torch::Tensor out = torch::empty({flat.numel()}, torch::kFloat32);
   const int64_t* key = flat.data_ptr<int64_t>();
   float* u = out.data_ptr<float>();
   for (int64_t i = 0; i < flat.numel(); ++i) {
-    // 24 random bits: every value is exact in float32 and strictly below 1.
-    u[i] = static_cast<float>(derive_seed(seed, {static_cast<uint64_t>(key[i])}) >> 40) * 0x1.0p-24f;
+    u[i] = static_cast<float>(derive_seed(seed, {static_cast<uint64_t>(key[i])}) >> 40) * kBitsToUnit;
   }
-  return out.view(keys.sizes()).to(keys.device());
+  return out.view(keys.sizes());
+}
+
+torch::Tensor keyed_uniform_elementwise(const torch::Tensor& keys, uint64_t seed) {
+  return shift_right(derived_seeds(keys, seed), 40).to(torch::kFloat32) * kBitsToUnit;
 }
 
 torch::Tensor keyed_gumbel(const torch::Tensor& keys, const torch::Tensor& ids, uint64_t seed) {
-  const torch::Tensor flat_keys = keys.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();
+  if (!keys.device().is_cpu()) return keyed_gumbel_elementwise(keys, ids, seed);
+  const torch::Tensor flat_keys = keys.reshape({-1}).to(torch::kLong).contiguous();
   const torch::Tensor flat_ids = ids.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();
   const int64_t n = flat_keys.numel(), c = flat_ids.numel();
   torch::Tensor out = torch::empty({n, c}, torch::kFloat32);
@@ -41,18 +89,23 @@ torch::Tensor keyed_gumbel(const torch::Tensor& keys, const torch::Tensor& ids, 
       const uint64_t stream = derive_seed(seed, {static_cast<uint64_t>(key[i])});
       float* row = g + i * c;
       for (int64_t j = 0; j < c; ++j) {
-        uint64_t z = stream + (static_cast<uint64_t>(id[j]) + 1) * 0x9e3779b97f4a7c15ULL;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        z ^= z >> 31;
+        const uint64_t z = mix(stream + (static_cast<uint64_t>(id[j]) + 1) * kGolden);
         // 24 bits, centred in their interval: u in (0, 1), both logs finite; the noise lies
         // in [-2.85, 17.3], cutting tails of probability 3e-8.
-        const float u = (static_cast<float>(z >> 40) + 0.5f) * 0x1.0p-24f;
+        const float u = (static_cast<float>(z >> 40) + 0.5f) * kBitsToUnit;
         row[j] = -std::log(-std::log(u));
       }
     }
   });
-  return out.to(keys.device());
+  return out;
+}
+
+torch::Tensor keyed_gumbel_elementwise(const torch::Tensor& keys, const torch::Tensor& ids, uint64_t seed) {
+  const torch::Tensor streams = derived_seeds(keys.reshape({-1}), seed).unsqueeze(1);
+  const torch::Tensor steps = (ids.reshape({-1}).to(keys.device(), torch::kLong) + 1) * bits(kGolden);
+  const torch::Tensor z = mix(streams + steps.unsqueeze(0));
+  const torch::Tensor u = (shift_right(z, 40).to(torch::kFloat32) + 0.5f) * kBitsToUnit;
+  return -(-u.log()).log();
 }
 
 torch::Tensor sample_items(const torch::Tensor& uniforms, const torch::Tensor& cdf) {

@@ -88,7 +88,7 @@ torch::Tensor LocalEmbeddingTableImpl::target_ranks(const torch::Tensor& hidden,
   // The target's score is read from the same product as every other class's, so that
   // rounding cannot rank it above or below an equal score.
   std::vector<torch::Tensor> chunks;
-  torch::Tensor target_scores = torch::zeros({hidden.size(0)}, torch::kFloat32);
+  torch::Tensor target_scores = torch::zeros({hidden.size(0)}, hidden.options().dtype(torch::kFloat32));
   for (int64_t begin = first; begin < rows(); begin += kClassChunk) {
     const int64_t end = std::min(rows(), begin + kClassChunk);
     const torch::Tensor scores = scores_of(begin, end);
@@ -97,7 +97,7 @@ torch::Tensor LocalEmbeddingTableImpl::target_ranks(const torch::Tensor& hidden,
     target_scores = torch::where(inside, scores.gather(1, column).squeeze(1), target_scores);
     if (rows() - first <= kClassChunk) chunks.push_back(scores);  // one chunk: keep it
   }
-  torch::Tensor at_or_above = torch::zeros({hidden.size(0)}, torch::kLong);
+  torch::Tensor at_or_above = torch::zeros({hidden.size(0)}, hidden.options().dtype(torch::kLong));
   for (int64_t begin = first, c = 0; begin < rows(); begin += kClassChunk, ++c) {
     const int64_t end = std::min(rows(), begin + kClassChunk);
     const torch::Tensor scores = excluded(chunks.empty() ? scores_of(begin, end) : chunks[c], begin, end, exclude);
@@ -114,12 +114,12 @@ std::pair<torch::Tensor, torch::Tensor> LocalEmbeddingTableImpl::top_k(const tor
                                                                        int64_t first, const torch::Tensor& exclude) {
   torch::NoGradGuard no_grad;
   if (k < 1 || k > rows() - first) fail("top-k: k must lie in [1, ", rows() - first, "] (got ", k, ")");
-  torch::Tensor best_scores = torch::empty({hidden.size(0), 0}, torch::kFloat32);
-  torch::Tensor best_ids = torch::empty({hidden.size(0), 0}, torch::kLong);
+  torch::Tensor best_scores = torch::empty({hidden.size(0), 0}, hidden.options().dtype(torch::kFloat32));
+  torch::Tensor best_ids = torch::empty({hidden.size(0), 0}, hidden.options().dtype(torch::kLong));
   for (int64_t begin = first; begin < rows(); begin += kClassChunk) {
     const int64_t end = std::min(rows(), begin + kClassChunk);
     const torch::Tensor scores = excluded(hidden.matmul(weight_.slice(0, begin, end).t()), begin, end, exclude);
-    const torch::Tensor ids = torch::arange(begin, end, torch::kLong).expand({hidden.size(0), -1});
+    const torch::Tensor ids = torch::arange(begin, end, hidden.options().dtype(torch::kLong)).expand({hidden.size(0), -1});
     std::tie(best_scores, best_ids) = best_of(torch::cat({best_scores, scores}, 1), torch::cat({best_ids, ids}, 1),
                                               std::min(k, best_ids.size(1) + end - begin));
   }
@@ -130,11 +130,11 @@ torch::Tensor LocalEmbeddingTableImpl::sample(const torch::Tensor& hidden, const
                                               uint64_t seed) {
   torch::NoGradGuard no_grad;
   if (first >= rows()) fail("sample: no classes in [", first, ", ", rows(), ")");
-  torch::Tensor best_scores = torch::full({hidden.size(0)}, -std::numeric_limits<float>::infinity());
-  torch::Tensor best_ids = torch::full({hidden.size(0)}, first, torch::kLong);
+  torch::Tensor best_scores = torch::full({hidden.size(0)}, -std::numeric_limits<float>::infinity(), hidden.options());
+  torch::Tensor best_ids = torch::full({hidden.size(0)}, first, hidden.options().dtype(torch::kLong));
   for (int64_t begin = first; begin < rows(); begin += kClassChunk) {
     const int64_t end = std::min(rows(), begin + kClassChunk);
-    const torch::Tensor ids = torch::arange(begin, end, torch::kLong);
+    const torch::Tensor ids = torch::arange(begin, end, hidden.options().dtype(torch::kLong));
     const auto [scores, column] =
         (hidden.matmul(weight_.slice(0, begin, end).t()) + keyed_gumbel(keys, ids, seed)).max(1);
     // Strictly better only: an equal maximum in a later chunk has a higher id.

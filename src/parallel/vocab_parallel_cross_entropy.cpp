@@ -1,5 +1,6 @@
 #include <limits>
 
+#include "seqrec/core/autocast.h"
 #include "seqrec/core/error.h"
 #include "vocab_parallel.h"
 
@@ -10,8 +11,19 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// a @ b computed in `compute`, returned in float32 (the dtype of every sum here).
+torch::Tensor product(const torch::Tensor& a, const torch::Tensor& b, torch::ScalarType compute) {
+  if (a.scalar_type() == compute && b.scalar_type() == compute) return a.matmul(b);
+  return a.to(compute).matmul(b.to(compute)).to(torch::kFloat32);
+}
+
 // Logits are recomputed block by block in backward rather than kept, so memory stays
 // bounded by the blocks however many positions and classes there are.
+//
+// Under bf16 autocast the three products (logits, and the two gradients) run in bfloat16
+// with float32 results, forward and backward alike: backward runs outside autocast, and
+// logits recomputed there in float32 would not match the log-sum-exp forward took from
+// bfloat16 ones (their softmax would not sum to one). Sums and exponentials stay float32.
 class VocabParallelCrossEntropy : public torch::autograd::Function<VocabParallelCrossEntropy> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& hidden, const torch::Tensor& shard,
@@ -26,6 +38,7 @@ class VocabParallelCrossEntropy : public torch::autograd::Function<VocabParallel
       fail("cross-entropy: labels outside the classes [", first, ", ", link->rows, ")");
     }
     const LocalClasses classes = local_classes(shard, first, comm.rank(), comm.size());
+    const torch::ScalarType compute = autocast_dtype(h.device()).value_or(h.scalar_type());
 
     // Per position, over this rank's classes: log-sum-exp, the target's logit (where this
     // rank owns the target, else 0) and the sum of logits.
@@ -33,7 +46,7 @@ class VocabParallelCrossEntropy : public torch::autograd::Function<VocabParallel
     torch::Tensor target = torch::zeros({all.total}, h.options());
     torch::Tensor logit_sum = torch::zeros({all.total}, h.options());
     for_each_block(all.total, classes.count(), [&](const Block& b) {
-      const torch::Tensor logits = h.slice(0, b.p0, b.p1).matmul(classes.weight.slice(0, b.c0, b.c1).t());
+      const torch::Tensor logits = product(h.slice(0, b.p0, b.p1), classes.weight.slice(0, b.c0, b.c1).t(), compute);
       torch::Tensor block_lse = lse.slice(0, b.p0, b.p1);
       block_lse.copy_(torch::logaddexp(block_lse, logits.logsumexp(1)));
       const auto [inside, column] = classes.find(y.slice(0, b.p0, b.p1), b.c0, b.c1);
@@ -59,6 +72,7 @@ class VocabParallelCrossEntropy : public torch::autograd::Function<VocabParallel
     ctx->saved_data["counts"] = all.counts;
     ctx->saved_data["first"] = first;
     ctx->saved_data["label_smoothing"] = label_smoothing;
+    ctx->saved_data["compute"] = static_cast<int64_t>(compute);
     save_link(ctx, link);
     return loss.slice(0, all.offset, all.offset + hidden.size(0)).sum();
   }
@@ -73,6 +87,7 @@ class VocabParallelCrossEntropy : public torch::autograd::Function<VocabParallel
     const Positions all = positions(comm.rank(), ctx->saved_data["counts"].toIntVector());
     const int64_t first = ctx->saved_data["first"].toInt();
     const double label_smoothing = ctx->saved_data["label_smoothing"].toDouble();
+    const auto compute = static_cast<torch::ScalarType>(ctx->saved_data["compute"].toInt());
     const double class_count = static_cast<double>(link->rows - first);
     const LocalClasses classes = local_classes(shard, first, comm.rank(), comm.size());
 
@@ -88,14 +103,15 @@ class VocabParallelCrossEntropy : public torch::autograd::Function<VocabParallel
       const torch::Tensor h_b = h.slice(0, b.p0, b.p1);
       const torch::Tensor w_b = classes.weight.slice(0, b.c0, b.c1);
       // d loss / d logit = softmax - (1 - eps) * onehot(target) - eps / C.
-      const torch::Tensor grad_logits =
-          (h_b.matmul(w_b.t()) - lse.slice(0, b.p0, b.p1).unsqueeze(1)).exp_().sub_(label_smoothing / class_count);
+      const torch::Tensor grad_logits = (product(h_b, w_b.t(), compute) - lse.slice(0, b.p0, b.p1).unsqueeze(1))
+                                            .exp_()
+                                            .sub_(label_smoothing / class_count);
       const auto [inside, column] = classes.find(y.slice(0, b.p0, b.p1), b.c0, b.c1);
       grad_logits.scatter_add_(1, column.unsqueeze(1),
                                inside.unsqueeze(1).to(grad_logits.dtype()) * -(1 - label_smoothing));
       grad_logits.mul_(weight.slice(0, b.p0, b.p1).unsqueeze(1));
-      grad_h.slice(0, b.p0, b.p1).add_(grad_logits.matmul(w_b));
-      grad_classes.slice(0, b.c0, b.c1).add_(grad_logits.t().matmul(h_b));
+      grad_h.slice(0, b.p0, b.p1).add_(product(grad_logits, w_b, compute));
+      grad_classes.slice(0, b.c0, b.c1).add_(product(grad_logits.t(), h_b, compute));
     });
     // Every rank scored every position against its own classes: the hidden gradient is
     // the sum over ranks, of which this rank keeps its own positions.

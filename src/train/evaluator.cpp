@@ -12,6 +12,7 @@
 #include "seqrec/model/item_loss.h"
 #include "seqrec/model/session_metrics.h"
 #include "seqrec/train/agreed_batches.h"
+#include "seqrec/train/device_staging.h"
 
 namespace seqrec::train {
 
@@ -63,38 +64,34 @@ torch::Tensor negative_cdf(const SampledProtocol& sampled, const Dataset& datase
   return model::distribution_cdf(counts);
 }
 
-// What a scorer gives for a batch: the full-catalog rank of each target [B] and, when
-// candidates [B, C] are given, their scores [B, C].
+// What a scorer gives for a batch, on the CPU: the full-catalog rank of each target [B],
+// when candidates [B, C] are given their scores [B, C], and each session task's
+// predictions by feature (model.h: session_predictions).
 struct BatchScores {
   torch::Tensor ranks;
   torch::Tensor candidate_scores;
+  std::map<std::string, torch::Tensor> task_predictions;
 };
 // (batch, targets [B], history [B, L] or undefined, candidates [B, C] or undefined).
 // May be collective: it runs on every rank for every batch, empty ones included.
 using ScoreFn = std::function<BatchScores(const Batch&, const torch::Tensor&, const torch::Tensor&,
                                           const torch::Tensor&)>;
 
-void sum_over_ranks(std::vector<double>& values, comm::Communicator& comm) {
-  const torch::Tensor total = torch::tensor(values, torch::kFloat64);
-  comm.all_reduce(total, comm::ReduceOp::Sum);
-  std::copy(total.data_ptr<double>(), total.data_ptr<double>() + total.numel(), values.begin());
-}
-
 // Every rank's rows [n_r, 2] float64 stacked in rank order, on every rank.
 torch::Tensor gather_rows(const torch::Tensor& rows, comm::Communicator& comm) {
-  const torch::Tensor most = torch::tensor({std::max<int64_t>(1, rows.size(0))}, torch::kLong);
-  comm.all_reduce(most, comm::ReduceOp::Max);
-  torch::Tensor padded = torch::full({most.item<int64_t>(), 2}, -1.0, torch::kFloat64);
+  const auto most = static_cast<int64_t>(
+      comm.all_reduce_values({static_cast<double>(std::max<int64_t>(1, rows.size(0)))}, comm::ReduceOp::Max)[0]);
+  torch::Tensor padded = torch::full({most, 2}, -1.0, torch::kFloat64);
   padded.slice(0, 0, rows.size(0)).copy_(rows);
-  const torch::Tensor all = comm.all_gather(padded);
+  const torch::Tensor all = comm.all_gather(padded.to(comm.device())).to(torch::kCPU);
   return all.index({all.select(1, 1) >= 0});  // padding rows carry label -1
 }
 
-// Scores every batch of the split with `score` (and the session tasks of `tasks_model`,
-// if any) and combines the metrics over ranks.
+// Scores every batch of the split with `score` and combines the metrics (of the next
+// item and of `session_tasks`) over ranks.
 std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalOptions& options,
                                              comm::Communicator& comm, const ScoreFn& score,
-                                             model::RecommenderImpl* tasks_model) {
+                                             const std::vector<model::SessionTask>& session_tasks) {
   const std::string item = dataset.schema().item().name;
   Loader loader = evaluation_loader(dataset, options, comm);
   CollateOptions collate_options;
@@ -107,10 +104,7 @@ std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalO
 
   model::RankingMetrics full(options.ks);
   model::RankingMetrics sampled_metrics(options.ks);
-  std::vector<model::SessionTaskMetrics> tasks;
-  if (tasks_model != nullptr) {
-    for (const model::SessionTask& task : tasks_model->session_tasks()) tasks.emplace_back(task);
-  }
+  std::vector<model::SessionTaskMetrics> tasks(session_tasks.begin(), session_tasks.end());
   while (auto batch = next_agreed([&] { return loader.next(); }, empty, comm)) {
     if (!batch->targets.count(item)) fail("split '", options.split, "' has no targets to evaluate against");
     const torch::Tensor targets = batch->targets.at(item);
@@ -125,11 +119,8 @@ std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalO
     const BatchScores scores = score(*batch, targets, options.exclude_history ? items : torch::Tensor(), candidates);
     full.add_ranks(scores.ranks);
     if (candidates.defined()) sampled_metrics.add_ranks(model::candidate_ranks(scores.candidate_scores));
-    if (!tasks.empty()) {
-      const auto predictions = tasks_model->session_predictions(*batch);
-      for (auto& task : tasks) {
-        task.add(predictions.at(task.task().feature), batch->features.at(task.task().feature));
-      }
+    for (auto& task : tasks) {
+      task.add(scores.task_predictions.at(task.task().feature), batch->features.at(task.task().feature));
     }
   }
 
@@ -141,7 +132,7 @@ std::map<std::string, double> evaluate_split(const Dataset& dataset, const EvalO
     const std::vector<double> task_sums = task.sums();
     sums.insert(sums.end(), task_sums.begin(), task_sums.end());
   }
-  sum_over_ranks(sums, comm);
+  sums = comm.all_reduce_values(std::move(sums), comm::ReduceOp::Sum);
   auto next = sums.begin();
   const auto take = [&](size_t n) {
     std::vector<double> part(next, next + static_cast<std::ptrdiff_t>(n));
@@ -179,16 +170,28 @@ std::map<std::string, double> evaluate(model::Recommender& recommender, const Da
   const bool was_training = recommender->is_training();
   recommender->eval();
   model::EmbeddingTableImpl& table = recommender->item_table();
+  const std::vector<model::SessionTask> tasks = recommender->session_tasks();
+  DeviceStaging staging(comm.device());
   auto results = evaluate_split(
       dataset, options, comm,
-      [&](const Batch& batch, const torch::Tensor& targets, const torch::Tensor& history,
+      [&](const Batch& host, const torch::Tensor& targets, const torch::Tensor& history,
           const torch::Tensor& candidates) {
+        const Batch batch = staging.stage(host);
         const torch::Tensor states = recommender->query_states(batch);
-        BatchScores out{table.target_ranks(states, targets, kFirstRealId, history), {}};
-        if (candidates.defined()) out.candidate_scores = table.forward(candidates).matmul(states.unsqueeze(-1)).squeeze(-1);
+        BatchScores out;
+        out.ranks = table.target_ranks(states, staging.stage(targets), kFirstRealId, staging.stage(history)).cpu();
+        if (candidates.defined()) {
+          out.candidate_scores =
+              table.forward(staging.stage(candidates)).matmul(states.unsqueeze(-1)).squeeze(-1).cpu();
+        }
+        if (!tasks.empty()) {
+          for (auto& [feature, prediction] : recommender->session_predictions(batch)) {
+            out.task_predictions[feature] = prediction.cpu();
+          }
+        }
         return out;
       },
-      recommender.get());
+      tasks);
   recommender->train(was_training);
   return results;
 }
@@ -201,11 +204,12 @@ std::map<std::string, double> evaluate_popularity(const Dataset& dataset, const 
       dataset, options, comm,
       [&](const Batch& batch, const torch::Tensor& targets, const torch::Tensor& history,
           const torch::Tensor& candidates) {
-        BatchScores out{model::ranks_from_scores(counts.expand({batch.size(), -1}), targets, history), {}};
+        BatchScores out;
+        out.ranks = model::ranks_from_scores(counts.expand({batch.size(), -1}), targets, history);
         if (candidates.defined()) out.candidate_scores = counts.index({candidates});
         return out;
       },
-      nullptr);
+      {});
 }
 
 }  // namespace seqrec::train

@@ -196,6 +196,7 @@ void load_model_weights(const std::filesystem::path& path, model::RecommenderImp
 model::Recommender load_model(const std::filesystem::path& path, const ModelDescription& description,
                               const model::TableFactory& tables, comm::Communicator& comm) {
   model::Recommender recommender = model::build_recommender(description.options, description.schema, tables);
+  recommender->to(comm.device());
   load_model_weights(path, *recommender, comm);
   recommender->eval();
   return recommender;

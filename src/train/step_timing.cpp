@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 
+#include "seqrec/train/device_staging.h"
 #include "seqrec/train/train_step.h"
 
 namespace seqrec::train {
@@ -38,10 +39,9 @@ StepTiming time_steps(Loader& loader, comm::Communicator& comm, int64_t steps, c
   }
   comm.barrier();
   timing.seconds = ms_since(start) / 1000;
-  timing.step_ms = max_over_ranks(timing.step_ms, comm);
-  const torch::Tensor sessions = torch::tensor({local_sessions}, torch::kInt64);
-  comm.all_reduce(sessions, comm::ReduceOp::Sum);
-  timing.sessions = sessions.item<int64_t>();
+  timing.step_ms = comm.all_reduce_values(timing.step_ms, comm::ReduceOp::Max);
+  timing.sessions = static_cast<int64_t>(
+      comm.all_reduce_values({static_cast<double>(local_sessions)}, comm::ReduceOp::Sum)[0]);
   timing.mean_loss = steps > 0 ? loss_sum / static_cast<double>(steps) : 0;
   return timing;
 }
@@ -63,9 +63,12 @@ double StepTiming::percentile_ms(double p) const {
 }
 
 StepTiming time_train_steps(model::RecommenderImpl& model, Loader& loader, DistributedOptimizer& optimizer,
-                            comm::Communicator& comm, uint64_t seed, int64_t first_step, int64_t steps) {
+                            comm::Communicator& comm, uint64_t seed, int64_t first_step, int64_t steps,
+                            Precision precision) {
+  DeviceStaging staging(comm.device());
   return time_steps(loader, comm, steps, [&](int64_t i, const Batch& share) {
-    const StepOutcome outcome = train_step(model, share, step_seed(seed, first_step + i), optimizer, comm);
+    const StepOutcome outcome =
+        train_step(model, staging.stage(share), step_seed(seed, first_step + i), optimizer, comm, precision);
     return std::pair<int64_t, double>(outcome.labels, outcome.loss);
   });
 }
@@ -78,12 +81,6 @@ Batch next_batch_across_epochs(Loader& loader) {
   std::optional<Batch> batch = loader.next();
   if (!batch) batch = loader.next();
   return std::move(*batch);
-}
-
-std::vector<double> max_over_ranks(std::vector<double> values, comm::Communicator& comm) {
-  const torch::Tensor t = torch::tensor(values, torch::kFloat64);
-  comm.all_reduce(t, comm::ReduceOp::Max);
-  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
 }
 
 double peak_rss_mib() {

@@ -10,6 +10,7 @@
 #include "seqrec/data/loader.h"
 #include "seqrec/model/session_metrics.h"
 #include "seqrec/train/agreed_batches.h"
+#include "seqrec/train/device_staging.h"
 #include "seqrec/train/distributed_optimizer.h"
 #include "seqrec/train/evaluator.h"
 #include "seqrec/train/lr_schedule.h"
@@ -73,6 +74,7 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
     fail("train.batch_size (", options.batch_size, ") must be at least the number of ranks (", comm->size(), ")");
   }
   if (options.epochs < 1) fail("train.epochs must be at least 1");
+  const Precision precision = parse_precision(options.precision, "train.precision");
   const bool lead = comm->rank() == 0;
   const int threads = threads_per_rank(options.threads);
   configure_threads(threads);
@@ -150,6 +152,7 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
   };
 
   recommender->train();
+  DeviceStaging staging(comm->device());
   int64_t skipped_in_a_row = 0;
   for (int64_t epoch = state.loader.epoch; epoch < options.epochs && !state.finished; ++epoch) {
     log::Progress progress("epoch " + std::to_string(epoch), steps_per_epoch, "steps");
@@ -159,7 +162,8 @@ TrainResult train_model(model::Recommender& recommender, const Dataset& dataset,
       if (state.finished || steps_done()) break;
       const int64_t step = state.step;
       optimizer.set_lr(schedule.at(step));
-      const StepOutcome outcome = train_step(*recommender, *batch, step_seed(options.seed, step), optimizer, *comm);
+      const StepOutcome outcome =
+          train_step(*recommender, staging.stage(*batch), step_seed(options.seed, step), optimizer, *comm, precision);
       if (outcome.skipped) {
         ++state.skipped_steps;
         if (lead) log::warn("step ", step, ": loss is ", outcome.loss, " on some rank; step skipped");

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
+#include "seqrec/comm/make_communicator.h"
 #include "seqrec/comm/mpi_communicator.h"
 #include "seqrec/comm/mpi_environment.h"
 #include "seqrec/core/log.h"
@@ -145,6 +147,34 @@ TEST_F(CommMpiTest, AllToAllWithUnevenCountsAndEmptyRanks) {
   }
   EXPECT_EQ(received.counts, expected_counts);
   EXPECT_TRUE(torch::equal(received.tensor, torch::cat(expected_rows))) << received.tensor;
+}
+
+// GPU variant, skipped without a CUDA device: --dist.backend mpi-gpu's communicator takes
+// and returns tensors on the rank's GPU and reduces, gathers and exchanges them through
+// host memory, every rank sharing the one GPU of a test machine.
+TEST_F(CommMpiTest, MpiGpuBackendMovesGpuTensorsThroughTheHost) {
+  if (!built_with_nccl() || !torch::cuda::is_available()) GTEST_SKIP() << "a CPU build or no CUDA device";
+  const std::shared_ptr<Communicator> gpu = make_communicator("mpi-gpu", std::chrono::seconds(60));
+  ASSERT_TRUE(gpu->device().is_cuda());
+  const torch::Tensor reduced = contribution(rank(), torch::kFloat32).to(gpu->device());
+  gpu->all_reduce(reduced, ReduceOp::Sum);
+  torch::Tensor expected = contribution(0, torch::kFloat32);
+  std::vector<torch::Tensor> all{contribution(0, torch::kFloat32)};
+  for (int r = 1; r < size(); ++r) {
+    expected = combine(expected, contribution(r, torch::kFloat32), ReduceOp::Sum);
+    all.push_back(contribution(r, torch::kFloat32));
+  }
+  EXPECT_TRUE(reduced.is_cuda());
+  EXPECT_TRUE(torch::equal(reduced.cpu(), expected)) << reduced;
+  const torch::Tensor gathered = gpu->all_gather(contribution(rank(), torch::kFloat32).to(gpu->device()));
+  EXPECT_TRUE(gathered.is_cuda());
+  EXPECT_TRUE(torch::equal(gathered.cpu(), torch::cat(all))) << gathered;
+  std::vector<int64_t> counts(static_cast<size_t>(size()), 1);
+  const torch::Tensor send = torch::arange(size(), torch::kInt64).add_(100 * rank()).to(gpu->device());
+  const AllToAllResult received = gpu->all_to_all(send, counts);
+  EXPECT_TRUE(received.tensor.is_cuda());
+  EXPECT_TRUE(torch::equal(received.tensor.cpu(), torch::arange(size(), torch::kInt64).mul_(100).add_(rank())))
+      << received.tensor;
 }
 
 TEST_F(CommMpiTest, BroadcastFromTheLastRank) {

@@ -152,7 +152,8 @@ RunResult train_steps(const ModelSetup& setup, const Dataset& dataset, std::shar
     std::optional<Batch> batch = loader.next();
     if (!batch) throw std::runtime_error("the epoch ended before the test's steps");
     if (edit_batch) edit_batch(*batch, step);
-    const StepOutcome outcome = train_step(*model, *batch, derive_seed(7, {static_cast<uint64_t>(step)}), optimizer, *comm);
+    const StepOutcome outcome = train_step(*model, *batch, derive_seed(7, {static_cast<uint64_t>(step)}), optimizer,
+                                           *comm, Precision::Float32);
     result.losses.push_back(outcome.skipped ? std::nan("") : outcome.loss);
   }
   result.parameters = whole_parameters(*model, *comm);
@@ -284,7 +285,7 @@ TEST_P(DistributedTrainingMpiTest, RanksWhoseDataEndsFirstJoinWithEmptyBatches) 
   int64_t steps = 0;
   const auto source = [&]() -> std::optional<Batch> { return left-- > 0 ? loader.next() : std::nullopt; };
   while (auto batch = next_agreed(source, empty, *world_)) {
-    const StepOutcome outcome = train_step(*model, *batch, steps, optimizer, *world_);
+    const StepOutcome outcome = train_step(*model, *batch, steps, optimizer, *world_, Precision::Float32);
     EXPECT_FALSE(outcome.skipped);
     ++steps;
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "seqrec/comm/mpi_communicator.h"
+#include "seqrec/core/autocast.h"
 #include "seqrec/core/error.h"
 #include "seqrec/data/schema.h"
 #include "seqrec/model/embedding_table.h"
@@ -216,6 +217,38 @@ TEST_F(ShardedEmbeddingTableMpiTest, VocabParallelCrossEntropyEqualsALocalTable)
     EXPECT_TRUE(close(gradient, reference.weight().grad())) << gradient - reference.weight().grad();
     EXPECT_TRUE(torch::equal(gradient.slice(0, 0, kFirst), torch::zeros({kFirst, kDim})));
     EXPECT_TRUE(torch::equal(table->take_touched_rows(), table->global_ids() >= kFirst));
+  }
+}
+
+// Under bf16 autocast the products run in bfloat16, forward and backward alike (backward
+// itself runs outside autocast): the loss and gradients are float32's to bfloat16's precision.
+TEST_F(ShardedEmbeddingTableMpiTest, VocabParallelCrossEntropyUnderBf16AutocastTracksFloat32) {
+  ShardedEmbeddingTable table(item_spec(), comm_);
+  ShardedEmbeddingTable exact(item_spec(), comm_);
+  const torch::Tensor labels = labels_of(rank(), 3);
+  const torch::Tensor hidden = hidden_of(rank(), 3).requires_grad_();
+  const torch::Tensor hidden_exact = hidden_of(rank(), 3).requires_grad_();
+  const torch::Tensor loss = [&] {
+    const AutocastScope bf16(torch::kCPU, Precision::BFloat16);
+    return table->cross_entropy_sum(hidden, labels, kFirst, 0.0);
+  }();
+  loss.backward();
+  const torch::Tensor loss_exact = exact->cross_entropy_sum(hidden_exact, labels, kFirst, 0.0);
+  loss_exact.backward();
+  const std::vector<double> totals =
+      comm_->all_reduce_values({loss.item<double>(), loss_exact.item<double>()}, comm::ReduceOp::Sum);
+  const torch::Tensor gradient = whole_gradient(table);
+  const torch::Tensor gradient_exact = whole_gradient(exact);
+
+  EXPECT_EQ(loss.scalar_type(), torch::kFloat32);
+  EXPECT_NE(totals[0], totals[1]) << "bfloat16 did not run";
+  EXPECT_NEAR(totals[0], totals[1], 1e-2 * totals[1]);
+  const auto relative_error = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).abs().max().item<double>() / b.abs().max().item<double>();
+  };
+  EXPECT_LT(relative_error(gradient, gradient_exact), 3e-2);
+  if (hidden.size(0) > 0) {
+    EXPECT_LT(relative_error(hidden.grad(), hidden_exact.grad()), 3e-2);
   }
 }
 

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <torch/cuda.h>
+
 #include "seqrec/core/error.h"
 #include "seqrec/data/batch.h"
+#include "seqrec/train/device_staging.h"
 
 namespace seqrec {
 namespace {
@@ -64,6 +67,41 @@ CollateOptions padded(int64_t max_seq_len, PaddingSide side) {
 
 torch::Tensor longs(std::vector<int64_t> values, std::vector<int64_t> shape) {
   return torch::tensor(values, torch::kInt64).reshape(shape);
+}
+
+// Every tensor of a batch, features and targets too, in the same order.
+std::vector<torch::Tensor> tensors_of(const Batch& batch) {
+  std::vector<torch::Tensor> out{batch.session_ids, batch.lengths, batch.mask};
+  for (const auto& entry : batch.features) out.push_back(entry.second);
+  for (const auto& entry : batch.targets) out.push_back(entry.second);
+  return out;
+}
+
+TEST(DeviceStaging, CpuBatchesAreUsedWhereTheyAre) {
+  const Batch batch = collate(test_block({3, 1, 6}, true), test_schema(), padded(4, PaddingSide::Right));
+  const Batch staged = train::DeviceStaging(torch::kCPU).stage(batch);
+  const auto before = tensors_of(batch), after = tensors_of(staged);
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(before[i].is_same(after[i])) << i;
+}
+
+// GPU variant, skipped without a CUDA device: batches copied on the side stream arrive
+// whole for work on the compute stream, batch after batch.
+TEST(DeviceStaging, BatchesReachTheGpuWhole) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  train::DeviceStaging staging(torch::Device(torch::kCUDA, 0));
+  for (int64_t round = 0; round < 3; ++round) {
+    const Batch batch =
+        collate(test_block({3 + round, 1, 6}, true), test_schema(), padded(4 + round, PaddingSide::Right));
+    const Batch staged = staging.stage(batch);
+    const auto before = tensors_of(batch), after = tensors_of(staged);
+    ASSERT_EQ(before.size(), after.size());
+    for (size_t i = 0; i < before.size(); ++i) {
+      EXPECT_TRUE(after[i].is_cuda()) << i;
+      // Read on the compute stream, as the model would.
+      EXPECT_TRUE(torch::equal(after[i].clone().cpu(), before[i])) << "round " << round << ", tensor " << i;
+    }
+  }
 }
 
 TEST(Collate, RightPaddingKeepsTheMostRecentEvents) {

@@ -7,8 +7,10 @@
 #include <fstream>
 #include <set>
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include "seqrec/core/autocast.h"
 #include "seqrec/core/checksum.h"
 #include "seqrec/core/error.h"
 #include "seqrec/core/parse.h"
@@ -108,6 +110,47 @@ TEST(ThreadsTest, LibTorchGetsTheThreadsAndOpenBlasOne) {
     EXPECT_EQ(get(), 1);
   }
   configure_threads(before);
+}
+
+// bf16 autocast runs a linear layer in bfloat16 inside the scope, leaves its weights
+// float32, and puts the previous state back when the scope ends.
+TEST(AutocastTest, Bf16ScopeComputesInBfloat16AndRestores) {
+  torch::nn::Linear linear(4, 3);
+  const torch::Tensor x = torch::randn({2, 4});
+  EXPECT_FALSE(autocast_dtype(torch::kCPU).has_value());
+  {
+    const AutocastScope bf16(torch::kCPU, Precision::BFloat16);
+    EXPECT_EQ(linear(x).scalar_type(), torch::kBFloat16);
+    EXPECT_EQ(autocast_dtype(torch::kCPU), torch::kBFloat16);
+    EXPECT_EQ(linear->weight.scalar_type(), torch::kFloat32);
+  }
+  EXPECT_EQ(linear(x).scalar_type(), torch::kFloat32);
+  EXPECT_FALSE(autocast_dtype(torch::kCPU).has_value());
+  {
+    const AutocastScope fp32(torch::kCPU, Precision::Float32);
+    EXPECT_EQ(linear(x).scalar_type(), torch::kFloat32);
+  }
+  EXPECT_EQ(parse_precision("bf16", "train.precision"), Precision::BFloat16);
+  try {
+    parse_precision("fp16", "train.precision");
+    ADD_FAILURE() << "fp16 was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.precision"), std::string::npos) << e.what();
+  }
+}
+
+// GPU variant, skipped without a CUDA device.
+TEST(AutocastTest, Bf16ScopeOnTheGpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::nn::Linear linear(4, 3);
+  linear->to(torch::kCUDA);
+  const torch::Tensor x = torch::randn({2, 4}, torch::kCUDA);
+  {
+    const AutocastScope bf16(torch::kCUDA, Precision::BFloat16);
+    EXPECT_EQ(linear(x).scalar_type(), torch::kBFloat16);
+    EXPECT_FALSE(autocast_dtype(torch::kCPU).has_value());
+  }
+  EXPECT_EQ(linear(x).scalar_type(), torch::kFloat32);
 }
 
 TEST(StagedPathTest, CommitPublishesAndAbandonRemoves) {

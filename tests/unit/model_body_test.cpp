@@ -1,10 +1,14 @@
 // Every body under every objective it trains: shapes, gradients, and that it can learn.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
+
+#include <torch/cuda.h>
 
 #include "seqrec/model/gru4rec_body.h"
 #include "seqrec/model/sequential_recommender.h"
+#include "seqrec/train/device_staging.h"
 #include "support/model_batches.h"
 
 namespace seqrec::model {
@@ -58,6 +62,33 @@ TEST_P(ModelBodyTest, GradientReachesEveryParameter) {
   for (const auto& parameter : model->named_parameters()) {
     ASSERT_TRUE(parameter.value().grad().defined()) << parameter.key();
     EXPECT_GT(parameter.value().grad().abs().sum().item<double>(), 0) << parameter.key();
+  }
+}
+
+// GPU variant, skipped without a CUDA device: the same model and batch on the GPU give
+// the CPU's loss and gradients (fused attention, masks and negatives keyed on the device).
+TEST_P(ModelBodyTest, OnTheGpuGivesTheCpusLossAndGradients) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::globalContext().setAllowTF32CuDNN(false);  // GRU4Rec's cuDNN RNN
+  Recommender on_cpu = build();
+  Recommender on_gpu = build();
+  const torch::Device gpu(torch::kCUDA, 0);
+  on_gpu->to(gpu);
+  const Batch batch = model_test_batch(fixed_sessions(6, 8, kItems), 8);
+  const LossOutput expected = on_cpu->training_loss(batch, 1);
+  const LossOutput actual = on_gpu->training_loss(train::DeviceStaging(gpu).stage(batch), 1);
+  EXPECT_EQ(actual.labels, expected.labels);
+  EXPECT_NEAR(actual.loss_sum.item<double>(), expected.loss_sum.item<double>(),
+              1e-4 * std::abs(expected.loss_sum.item<double>()));
+  expected.loss_sum.backward();
+  actual.loss_sum.backward();
+  const auto cpu_parameters = on_cpu->named_parameters();
+  for (const auto& parameter : on_gpu->named_parameters()) {
+    const torch::Tensor want = cpu_parameters[parameter.key()].grad();
+    const torch::Tensor got = parameter.value().grad().cpu();
+    EXPECT_TRUE(torch::allclose(got, want, /*rtol=*/1e-3, /*atol=*/1e-5 * want.abs().max().item<double>()))
+        << parameter.key() << ": largest difference " << (got - want).abs().max().item<double>();
   }
 }
 

@@ -99,6 +99,26 @@ TEST(ModelKeyedGumbel, IsAFunctionOfSeedKeyAndIdWithGumbelMoments) {
   EXPECT_NEAR(noise.var().item<double>(), M_PI * M_PI / 6, 0.05);
 }
 
+// What a GPU computes (elementwise tensor operations) is what the CPU's scalar loop
+// computes: uniforms bit for bit, Gumbel noise to float32 rounding of its two logs. Keys
+// span the int64 range, negatives included, so that the uint64 arithmetic in int64 tensors
+// (wrapping products, right shifts without the sign) is exercised everywhere.
+TEST(ModelKeyedRandom, ElementwiseDrawsEqualTheScalarOnes) {
+  torch::Tensor keys = torch::randint(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                                      {40, 25}, torch::kLong);
+  keys.index_put_({0, 0}, std::numeric_limits<int64_t>::min());
+  keys.index_put_({0, 1}, -1);
+  keys.index_put_({0, 2}, 0);
+  keys.index_put_({0, 3}, std::numeric_limits<int64_t>::max());
+  for (uint64_t seed : {uint64_t{0}, uint64_t{7}, ~uint64_t{0}}) {
+    EXPECT_TRUE(torch::equal(keyed_uniform_elementwise(keys, seed), keyed_uniform(keys, seed))) << seed;
+    const torch::Tensor ids = torch::arange(-3, 300, torch::kLong);
+    const torch::Tensor expected = keyed_gumbel(keys.reshape({-1}), ids, seed);
+    EXPECT_TRUE(torch::allclose(keyed_gumbel_elementwise(keys.reshape({-1}), ids, seed), expected, 1e-5, 1e-6))
+        << seed;
+  }
+}
+
 // Gumbel-max draws from the softmax: over many keys, each class's share of the draws is
 // its softmax probability.
 TEST(ModelEmbeddingTable, SampleDrawsFromTheSoftmaxAndNeverAReservedId) {

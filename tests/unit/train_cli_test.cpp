@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
+#include "seqrec/comm/make_communicator.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -25,12 +27,17 @@ class TrainCliTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete data_; }
 
-  static test::ProcessResult train(const std::filesystem::path& run_dir, std::vector<std::string> extra = {}) {
+  static std::vector<std::string> train_args(const std::filesystem::path& run_dir,
+                                             const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"train", "--data.path", (*data_ / "synthetic").string(), "--train.epochs", "4",
                                      "--train.batch_size", "64", "--model.d_model", "32", "--train.threads", "1",
                                      "--train.run_dir", run_dir.string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    return run_seqrec(args);
+    return args;
+  }
+
+  static test::ProcessResult train(const std::filesystem::path& run_dir, const std::vector<std::string>& extra = {}) {
+    return run_seqrec(train_args(run_dir, extra));
   }
 
   static TempDir* data_;
@@ -72,6 +79,57 @@ TEST_F(TrainCliTest, AnotherSeedTrainsAnotherModel) {
   ASSERT_EQ(train(runs / "a", {"--train.max_steps", "5"}).exit_code, 0);
   ASSERT_EQ(train(runs / "b", {"--train.max_steps", "5", "--train.seed", "7"}).exit_code, 0);
   EXPECT_TRUE(test::read_file(runs / "a" / "model.h5") != test::read_file(runs / "b" / "model.h5"));
+}
+
+// bf16 autocast (on the CPU here; the GPU is where it pays) trains as well as float32 to
+// within this small run's noise, and its weights stay float32 in the model file.
+TEST_F(TrainCliTest, Bf16AutocastLearnsAsFloat32Does) {
+  TempDir runs;
+  ASSERT_EQ(train(runs / "fp32").exit_code, 0);
+  const auto bf16 = train(runs / "bf16", {"--train.precision", "bf16"});
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
+  const auto exact = nlohmann::json::parse(test::read_file(runs / "fp32" / "result.json"));
+  const auto mixed = nlohmann::json::parse(test::read_file(runs / "bf16" / "result.json"));
+  const double ndcg = mixed["test"]["ndcg@10"].get<double>();
+  EXPECT_NE(ndcg, exact["test"]["ndcg@10"].get<double>()) << "bfloat16 did not run";
+  EXPECT_GT(ndcg, 0.9 * exact["test"]["ndcg@10"].get<double>()) << mixed.dump(2) << exact.dump(2);
+  const auto bad = train(runs / "bad", {"--train.precision", "fp16"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("train.precision"), std::string::npos) << bad.err;
+}
+
+// GPU variant, skipped without a CUDA device and the NCCL back end: one rank trains on
+// the GPU and learns what the CPU run learns (not the same bits: other kernels).
+TEST_F(TrainCliTest, TrainsOnTheGpuWithNccl) {
+  if (!torch::cuda::is_available() || !comm::built_with_nccl()) GTEST_SKIP() << "no CUDA device or no NCCL";
+  TempDir runs;
+  ASSERT_EQ(train(runs / "cpu", {"--dist.backend", "mpi"}).exit_code, 0);
+  for (const char* precision : {"fp32", "bf16"}) {
+    const auto gpu = train(runs / precision, {"--dist.backend", "nccl", "--train.precision", precision});
+    ASSERT_EQ(gpu.exit_code, 0) << gpu.err;
+    const auto on_cpu = nlohmann::json::parse(test::read_file(runs / "cpu" / "result.json"));
+    const auto on_gpu = nlohmann::json::parse(test::read_file(runs / precision / "result.json"));
+    EXPECT_GT(on_gpu["test"]["ndcg@10"].get<double>(), 0.9 * on_cpu["test"]["ndcg@10"].get<double>())
+        << precision << on_gpu.dump(2);
+  }
+}
+
+// GPU variant, skipped without a CUDA device: two ranks share the one GPU (mpi-gpu: MPI
+// collectives through host memory) and learn what one rank learns there.
+TEST_F(TrainCliTest, TwoRanksSharingTheGpuLearnAsOneDoes) {
+  if (!torch::cuda::is_available() || !comm::built_with_nccl()) GTEST_SKIP() << "no CUDA device or no NCCL";
+  TempDir runs;
+  ASSERT_EQ(train(runs / "one", {"--dist.backend", "mpi-gpu"}).exit_code, 0);
+  std::vector<std::string> argv = {SEQREC_MPIEXEC, "-np", "2", "--oversubscribe", "--allow-run-as-root",
+                                   SEQREC_BINARY};
+  const std::vector<std::string> args = train_args(runs / "two", {"--dist.backend", "mpi-gpu"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto two = test::run_process(argv);
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto one_rank = nlohmann::json::parse(test::read_file(runs / "one" / "result.json"));
+  const auto two_ranks = nlohmann::json::parse(test::read_file(runs / "two" / "result.json"));
+  EXPECT_GT(two_ranks["test"]["ndcg@10"].get<double>(), 0.9 * one_rank["test"]["ndcg@10"].get<double>())
+      << two_ranks.dump(2);
 }
 
 TEST_F(TrainCliTest, InvalidModelChoicesAreNamed) {

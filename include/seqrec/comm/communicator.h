@@ -66,6 +66,8 @@ class Communicator {
   // learns it in the same call, so none is left waiting in a collective the others skip.
   bool any(bool value);
   bool all(bool value);
+  // Host numbers reduced over ranks (metric sums, timings), staged through device().
+  std::vector<double> all_reduce_values(std::vector<double> values, ReduceOp op);
 };
 
 }  // namespace seqrec::comm

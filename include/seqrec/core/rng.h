@@ -16,6 +16,16 @@ namespace seqrec {
 // independent seed, so that every random choice derives from the one user seed.
 uint64_t derive_seed(uint64_t base, std::initializer_list<uint64_t> stream);
 
+// derive_seed(base, {id}) split in two: what depends on the base alone, and a step per id
+// that tensor code can repeat elementwise on a GPU (model/keyed_random.cpp):
+// derive_seed(base, {id}) == splitmix64 of the state (state ^ (id + offset)), the
+// generator's increment and output function.
+struct SeedDerivation {
+  uint64_t state = 0;
+  uint64_t offset = 0;
+};
+SeedDerivation seed_derivation(uint64_t base);
+
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0);

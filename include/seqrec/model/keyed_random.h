@@ -44,6 +44,13 @@ torch::Tensor keyed_gumbel(const torch::Tensor& keys, const torch::Tensor& ids, 
 // sampling distribution over item ids (cdf[V-1] = 1) -> ids of the same shape.
 torch::Tensor sample_items(const torch::Tensor& uniforms, const torch::Tensor& cdf);
 
+// keyed_uniform and keyed_gumbel in elementwise tensor operations where the keys are: what
+// those two compute for keys off the CPU, so that a GPU draws without a copy to the host
+// and back (a wait inside the step). The CPU computes the same values in a scalar loop,
+// faster there: bit for bit for uniforms, to float32 rounding of the logs for Gumbel noise.
+torch::Tensor keyed_uniform_elementwise(const torch::Tensor& keys, uint64_t seed);
+torch::Tensor keyed_gumbel_elementwise(const torch::Tensor& keys, const torch::Tensor& ids, uint64_t seed);
+
 // One key per slot of a batch: session_ids [B] (rows of sessions.tsv) and slots L ->
 // [B, L] session_id * L + slot, unique within a step over all ranks.
 torch::Tensor slot_keys(const torch::Tensor& session_ids, int64_t length);

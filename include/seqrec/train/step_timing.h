@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "seqrec/comm/communicator.h"
+#include "seqrec/core/autocast.h"
 #include "seqrec/data/loader.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/train/distributed_optimizer.h"
@@ -31,7 +32,8 @@ struct StepTiming {
 // Collective. Steps first_step .. first_step + steps - 1 with the trainer's step seeds of
 // `seed`; an epoch's end goes on into the next epoch.
 StepTiming time_train_steps(model::RecommenderImpl& model, Loader& loader, DistributedOptimizer& optimizer,
-                            comm::Communicator& comm, uint64_t seed, int64_t first_step, int64_t steps);
+                            comm::Communicator& comm, uint64_t seed, int64_t first_step, int64_t steps,
+                            Precision precision);
 
 // Collective. The loader alone: `steps` batches taken and dropped.
 StepTiming time_loading(Loader& loader, comm::Communicator& comm, int64_t steps);
@@ -39,9 +41,6 @@ StepTiming time_loading(Loader& loader, comm::Communicator& comm, int64_t steps)
 // The loader's next batch; at an epoch's end, the next epoch's first (every rank ends an
 // epoch at the same step).
 Batch next_batch_across_epochs(Loader& loader);
-
-// Element-wise maximum over ranks.
-std::vector<double> max_over_ranks(std::vector<double> values, comm::Communicator& comm);
 
 // Peak resident memory of this process so far, in MiB.
 double peak_rss_mib();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "seqrec/comm/communicator.h"
+#include "seqrec/core/autocast.h"
 #include "seqrec/data/batch.h"
 #include "seqrec/model/recommender.h"
 #include "seqrec/train/distributed_optimizer.h"
@@ -26,8 +27,9 @@ uint64_t step_seed(uint64_t run_seed, int64_t step);
 // differently on every rank.
 uint64_t dropout_seed(uint64_t run_seed, int rank);
 
-// Collective. `seed` is the step's (masks and negatives), the same on every rank.
+// Collective. `seed` is the step's (masks and negatives), the same on every rank; the
+// forward pass runs in `precision` (mixed_precision.h), on comm.device() as the model does.
 StepOutcome train_step(model::RecommenderImpl& model, const Batch& share, uint64_t seed,
-                       DistributedOptimizer& optimizer, comm::Communicator& comm);
+                       DistributedOptimizer& optimizer, comm::Communicator& comm, Precision precision);
 
 }  // namespace seqrec::train

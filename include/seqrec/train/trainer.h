@@ -52,6 +52,7 @@ struct TrainOptions {
   double clip_norm = 1.0;            // 0: no clipping
   std::string sparse_optimizer = "adam";  // of sharded tables: adam (every row) | lazy-adam | adagrad
   bool overlap_reduction = true;     // dense gradient all-reduces start during backward
+  std::string precision = "fp32";    // of the forward pass: fp32 | bf16 (autocast, float32 weights)
   int64_t eval_every = 0;            // steps; 0: after each epoch
   int64_t eval_batch_size = 256;
   std::string monitor = "ndcg@10";   // any validation metric; rmse, mae and log_loss are minimised
