@@ -54,12 +54,9 @@ void DistributedOptimizer::set_lr(double lr) {
   for (auto& sparse : sparse_) sparse->set_lr(lr);
 }
 
-double DistributedOptimizer::step() {
+void DistributedOptimizer::step() {
   buckets_->all_reduce();
-  const std::vector<torch::Tensor> sharded = shards(groups_);
-  const double norm = options_.clip_norm > 0
-                          ? parallel::clip_grad_norm(groups_.replicated, sharded, options_.clip_norm, *comm_)
-                          : parallel::global_grad_norm(groups_.replicated, sharded, *comm_);
+  if (options_.clip_norm > 0) parallel::clip_grad_norm(groups_.replicated, shards(groups_), options_.clip_norm, *comm_);
   dense_->step();
   for (size_t i = 0; i < sparse_.size(); ++i) {
     torch::Tensor rows = groups_.sharded[i]->take_touched_rows();
@@ -71,7 +68,6 @@ double DistributedOptimizer::step() {
     sparse_[i]->step(rows);
   }
   zero();
-  return norm;
 }
 
 void DistributedOptimizer::skip() {

@@ -41,9 +41,9 @@ class DistributedOptimizer {
                        const OptimizerOptions& options);
 
   void set_lr(double lr);
-  // After backward: sum, clip, update, zero the gradients. Returns the gradient's global
-  // norm before clipping.
-  double step();
+  // After backward: sum, clip (the global norm is computed only to clip), update, zero
+  // the gradients.
+  void step();
   // Drops this step's gradients without updating (a step all ranks agreed to skip).
   void skip();
 
