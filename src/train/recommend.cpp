@@ -4,6 +4,7 @@
 
 #include "seqrec/core/error.h"
 #include "seqrec/data/batch.h"
+#include "seqrec/train/device_staging.h"
 
 namespace seqrec::train {
 
@@ -33,6 +34,7 @@ Recommendations recommend(model::RecommenderImpl& recommender, const SessionBloc
   const int64_t total = sessions.num_sessions();
   const int64_t ranks = comm.size();
   std::vector<torch::Tensor> scores, ids;
+  DeviceStaging staging(comm.device());
   for (int64_t begin = 0; begin < total; begin += options.batch_size) {
     // This rank's contiguous share of the batch, so rank order is session order.
     const int64_t n = std::min(total, begin + options.batch_size) - begin;
@@ -40,7 +42,7 @@ Recommendations recommend(model::RecommenderImpl& recommender, const SessionBloc
     const int64_t last = begin + n * (comm.rank() + 1) / ranks;
     SessionBlock share = SessionBlock::empty(schema, false);
     for (int64_t s = first; s < last; ++s) share.append_session(sessions, s);
-    const Batch batch = collate(share, schema, collate_options);
+    const Batch batch = staging.stage(collate(share, schema, collate_options));
     const torch::Tensor history = options.exclude_history ? batch.features.at(item) : torch::Tensor();
     const auto [best_scores, best_ids] =
         recommender.item_table().top_k(recommender.query_states(batch), options.k, kFirstRealId, history);
