@@ -30,6 +30,19 @@ bool gpu_on_every_rank() {
 }
 
 #ifdef SEQREC_WITH_CUDA
+// Whether some node runs more ranks than it has GPUs: NCCL refuses two ranks on one GPU.
+bool ranks_share_gpus() {
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int local = 0;
+  MPI_Comm_size(node, &local);
+  MPI_Comm_free(&node);
+  int mine = local > static_cast<int>(torch::cuda::device_count()) ? 1 : 0;
+  int any = 0;
+  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return any != 0;
+}
+
 // MPI collectives for tensors on a GPU, staged through host memory. Slower than NCCL, but
 // any number of ranks may share one GPU (NCCL refuses two), so the multi-rank logic of a
 // GPU build runs on a machine with one GPU.
@@ -111,7 +124,9 @@ std::shared_ptr<Communicator> make_communicator(const std::string& backend, std:
          ")");
   }
 #ifdef SEQREC_WITH_CUDA
-  if (backend == "mpi-gpu") return std::make_shared<HostStagedCommunicator>(timeout);
+  if (backend == "mpi-gpu" || (backend == "auto" && gpu && ranks_share_gpus())) {
+    return std::make_shared<HostStagedCommunicator>(timeout);
+  }
   if (gpu) return std::make_shared<NcclCommunicator>(timeout);
 #endif
   return std::make_shared<MpiCommunicator>(timeout);

@@ -35,6 +35,7 @@ struct DeviceStaging::CopyStream {
     {
       const c10::cuda::CUDAStreamGuard on_copy_stream(stream);
       out = map_batch(host, [&](const torch::Tensor& t) {
+        if (!t.is_cpu()) return t.to(device);
         // Only a pinned source copies asynchronously; LibTorch keeps the pinned block
         // alive until its copy is done.
         torch::Tensor on_device = t.pin_memory().to(device, /*non_blocking=*/true);
