@@ -204,6 +204,9 @@ RestoredTraining load_checkpoint(const fs::path& step_dir, torch::nn::Module& mo
   if (comm.rank() < out.manifest.world_size) {
     const h5::File mine = h5::File::open_read_only((step_dir / out.manifest.files.at(comm.rank()).name).string());
     out.rng = detail::read_tensor(mine, "/rng/torch_cpu", torch::kByte);
+    if (mine.exists("/rng/torch_device")) {
+      out.device_rng = detail::read_tensor(mine, "/rng/torch_device", torch::kByte);
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 #include "seqrec/train/checkpoint_snapshot.h"
 
-#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 
 #include <map>
 #include <mutex>
@@ -20,26 +20,27 @@ std::map<std::string, torch::Tensor> by_name(const Weights& weights) {
 
 }  // namespace
 
-torch::Tensor cpu_generator_state() {
-  auto generator = at::detail::getDefaultCPUGenerator();
+torch::Tensor generator_state(torch::Device device) {
+  at::Generator generator = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
   return generator.get_state();
 }
 
-void set_cpu_generator_state(const torch::Tensor& state) {
-  auto generator = at::detail::getDefaultCPUGenerator();
+void set_generator_state(torch::Device device, const torch::Tensor& state) {
+  at::Generator generator = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
 }
 
 RankSnapshot capture_snapshot(torch::nn::Module& model, DistributedOptimizer& optimizer, const TrainingState& state,
-                              int rank, int world_size) {
+                              int rank, int world_size, torch::Device device) {
   RankSnapshot s;
   s.rank = rank;
   s.world_size = world_size;
   s.step = state.step;
   s.epoch = state.loader.epoch;
-  s.rng = cpu_generator_state().clone();
+  s.rng = generator_state(torch::kCPU).clone();
+  if (!device.is_cpu()) s.device_rng = generator_state(device).clone();
   const std::map<std::string, torch::Tensor> best = by_name(state.early_stopping.best_weights);
   const auto best_of = [&](const std::string& name) {
     const auto found = best.find(name);

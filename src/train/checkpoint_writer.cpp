@@ -57,6 +57,7 @@ CheckpointFile write_rank_file(const std::filesystem::path& dir, const RankSnaps
     pause_for_tests();
     for (const auto& dense : s.dense) write_dense(file, dense);
     detail::write_tensor(file, "/rng/torch_cpu", s.rng);
+    if (s.device_rng.defined()) detail::write_tensor(file, "/rng/torch_device", s.device_rng);
     if (!s.training_state.empty()) file.set_attribute("training_state", s.training_state);
     file.flush();
   }

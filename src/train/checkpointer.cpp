@@ -98,7 +98,11 @@ std::optional<TrainingState> Checkpointer::resume(uint64_t new_rank_seed) {
   const fs::path step_dir = agreed.substr(1);
   RestoredTraining restored = load_checkpoint(step_dir, model_, optimizer_, *comm_);
   if (restored.rng) {
-    set_cpu_generator_state(*restored.rng);
+    set_generator_state(torch::kCPU, *restored.rng);
+    // A GPU's dropout draws from its own generator; a checkpoint of a CPU run has none.
+    if (restored.device_rng && !comm_->device().is_cpu()) {
+      set_generator_state(comm_->device(), *restored.device_rng);
+    }
   } else {
     torch::manual_seed(new_rank_seed);
   }
@@ -148,7 +152,7 @@ void Checkpointer::save(const TrainingState& state, bool synchronous) {
   if (comm_->rank() == 0) store_.begin(state.step);
   comm_->barrier();  // the staging directory exists before any rank writes into it
   const auto start = std::chrono::steady_clock::now();
-  RankSnapshot snapshot = capture_snapshot(model_, optimizer_, state, comm_->rank(), comm_->size());
+  RankSnapshot snapshot = capture_snapshot(model_, optimizer_, state, comm_->rank(), comm_->size(), comm_->device());
   const double copy_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   pending_ = CheckpointManifest{};
   pending_.step = state.step;

@@ -26,6 +26,7 @@ struct RestoredTraining {
   CheckpointManifest manifest;
   TrainingState state;              // best weights included, this rank's share
   std::optional<torch::Tensor> rng; // this rank's generator state, if the old run had this rank
+  std::optional<torch::Tensor> device_rng;  // its GPU's generator state, if it ran on one
 };
 
 // Model, optimizer and training state, as the trainer resumes them. Does not verify

@@ -48,13 +48,16 @@ struct RankSnapshot {
   std::vector<DenseSnapshot> dense;  // rank 0 only
   std::string training_state;        // rank 0 only: state_to_json
   torch::Tensor rng;                 // uint8: torch's default CPU generator
+  torch::Tensor device_rng;          // uint8: the rank's GPU's default generator; undefined on the CPU
 };
 
+// `device`: where the model computes (comm.device()), whose generator dropout draws from.
 RankSnapshot capture_snapshot(torch::nn::Module& model, DistributedOptimizer& optimizer,
-                              const TrainingState& state, int rank, int world_size);
+                              const TrainingState& state, int rank, int world_size, torch::Device device);
 
-// The torch default CPU generator's state, and setting it back; dropout draws from it.
-torch::Tensor cpu_generator_state();
-void set_cpu_generator_state(const torch::Tensor& state);
+// The state of torch's default generator of `device` (the CPU's or a GPU's), and setting
+// it back.
+torch::Tensor generator_state(torch::Device device);
+void set_generator_state(torch::Device device, const torch::Tensor& state);
 
 }  // namespace seqrec::train
