@@ -171,15 +171,18 @@ std::map<std::string, double> evaluate(model::Recommender& recommender, const Da
   recommender->eval();
   model::EmbeddingTableImpl& table = recommender->item_table();
   const std::vector<model::SessionTask> tasks = recommender->session_tasks();
+  const std::string item = dataset.schema().item().name;
   DeviceStaging staging(comm.device());
   auto results = evaluate_split(
       dataset, options, comm,
-      [&](const Batch& host, const torch::Tensor& targets, const torch::Tensor& history,
-          const torch::Tensor& candidates) {
+      [&](const Batch& host, const torch::Tensor&, const torch::Tensor& history, const torch::Tensor& candidates) {
+        // Targets and history are the batch's own columns: staged with it, not again.
         const Batch batch = staging.stage(host);
         const torch::Tensor states = recommender->query_states(batch);
         BatchScores out;
-        out.ranks = table.target_ranks(states, staging.stage(targets), kFirstRealId, staging.stage(history)).cpu();
+        out.ranks = table.target_ranks(states, batch.targets.at(item), kFirstRealId,
+                                       history.defined() ? batch.features.at(item) : torch::Tensor())
+                        .cpu();
         if (candidates.defined()) {
           out.candidate_scores =
               table.forward(staging.stage(candidates)).matmul(states.unsqueeze(-1)).squeeze(-1).cpu();
